@@ -1,0 +1,146 @@
+"""Settings shared by every deployment.
+
+All configuration comes from environment variables. `local.py` gives safe defaults for
+`make run` only; `production.py` refuses to start without the secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+GOVCRM_HOME = Path(os.environ.get("GOVCRM_HOME", BASE_DIR / "var")).resolve()
+
+DEBUG = os.environ.get("GOVCRM_DEBUG", "") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("GOVCRM_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "govcrm.common",
+    "govcrm.organization",
+    "govcrm.citizens",
+    "govcrm.cases",
+    "govcrm.console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "govcrm" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_env() -> dict:
+    """DATABASE_URL selects the database; the default is an SQLite file under GOVCRM_HOME."""
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{GOVCRM_HOME / 'govcrm.sqlite3'}"
+    db = dj_database_url.parse(url, conn_max_age=int(os.environ.get("GOVCRM_DB_CONN_MAX_AGE", "60")))
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the one writer; IMMEDIATE transactions take the write lock
+        # up front, so concurrent writers queue on busy_timeout instead of failing to upgrade.
+        db["CONN_MAX_AGE"] = 0 if os.environ.get("GOVCRM_SQLITE_NO_PERSIST") else db["CONN_MAX_AGE"]
+        db["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+            ),
+        }
+    return db
+
+
+DATABASES = {"default": database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/console/login/"
+LOGIN_REDIRECT_URL = "/console/"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "govcrm" / "locale"]
+TIME_ZONE = os.environ.get("GOVCRM_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = GOVCRM_HOME / "static"
+MEDIA_ROOT = GOVCRM_HOME / "media"
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("GOVCRM_LOG_LEVEL", "WARNING")},
+}
+
+# --- GovCRM's own settings -----------------------------------------------------------------
+# Key material for field encryption and blind indexes of identity numbers. Both are derived
+# from GOVCRM_FIELD_KEY with HKDF (see govcrm/citizens/crypto.py).
+GOVCRM_FIELD_KEY = os.environ.get("GOVCRM_FIELD_KEY", "")
+# Largest description accepted at intake, in characters.
+GOVCRM_MAX_DESCRIPTION = int(os.environ.get("GOVCRM_MAX_DESCRIPTION", "5000"))
+# Working hours of the units, local time, used by hour-based deadlines.
+GOVCRM_WORKDAY_START = os.environ.get("GOVCRM_WORKDAY_START", "09:00")
+GOVCRM_WORKDAY_END = os.environ.get("GOVCRM_WORKDAY_END", "17:00")
+# Hours before a deadline at which a case counts as "due soon".
+GOVCRM_DUE_SOON_HOURS = int(os.environ.get("GOVCRM_DUE_SOON_HOURS", "8"))

@@ -1,0 +1,1 @@
+"""GovCRM: citizen relationship management for governments."""

@@ -1,0 +1,572 @@
+"""Writes on cases: registration at intake and every move of the lifecycle.
+
+Rules:
+- Every write runs in one transaction; a refused request leaves nothing behind.
+- A move locks the case row, checks the state table (`workflow.MOVES`), the actor's role and,
+  for unit roles, that the case is held by their unit's subtree; then it changes the case and
+  appends one immutable `CaseEvent` with actor, time, from, to, reason and data.
+- Only `case_transition` assigns `Case.status` (after `case_register` creates the case).
+- Deadlines are set when a unit receives the case; transfers, returns and arbitration keep the
+  reply clock running; a pause shifts the pending deadlines by the working time it lasted;
+  an approved extension moves the reply deadline by working days; a reopen starts a new round.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govcrm.citizens.actions import CitizenInput, citizen_find_or_create
+from govcrm.common.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
+from govcrm.organization.models import Area, Unit
+from govcrm.organization.queries import SYSTEM, Actor
+
+from . import deadlines, dispatch, search
+from .models import (
+    Case,
+    CaseAssignment,
+    CaseEvent,
+    CaseNumberSequence,
+    CaseType,
+    Category,
+    Channel,
+    IdempotencyRecord,
+    Urgency,
+)
+from .workflow import MOVES, CloseReason, Move, PauseReason, ReturnReason, Status, target_of
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    """A new case as every channel hands it over, already parsed but not yet validated."""
+
+    category: str
+    case_type: str
+    description: str
+    urgency: str = Urgency.NORMAL
+    channel: str = Channel.API
+    title: str = ""
+    address: str = ""
+    area: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    citizen: CitizenInput | None = None
+    language: str = "zh-hans"
+    resolve_now_reply: str | None = None  # answered on the spot: close at first contact
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _fail(field_name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, details={field_name: message})
+
+
+def _validate(data: CaseInput) -> tuple[Category, Area | None]:
+    try:
+        category = Category.objects.select_related("parent__parent").get(code=data.category, active=True)
+    except Category.DoesNotExist:
+        raise _fail("category", _("Unknown category: %(code)s") % {"code": data.category}) from None
+    if category.children.filter(active=True).exists():
+        raise _fail("category", _("Choose a most specific category, not %(code)s") % {"code": data.category})
+    if data.case_type not in CaseType.values:
+        raise _fail("case_type", _("Unknown case type: %(value)s") % {"value": data.case_type})
+    if data.urgency not in Urgency.values:
+        raise _fail("urgency", _("Unknown urgency: %(value)s") % {"value": data.urgency})
+    if data.channel not in Channel.values:
+        raise _fail("channel", _("Unknown channel: %(value)s") % {"value": data.channel})
+    description = (data.description or "").strip()
+    if not description:
+        raise _fail("description", _("The description is empty."))
+    if len(description) > settings.GOVCRM_MAX_DESCRIPTION:
+        raise _fail("description", _("The description is longer than %(n)d characters.")
+                    % {"n": settings.GOVCRM_MAX_DESCRIPTION})
+    if len(data.title) > 200:
+        raise _fail("title", _("The title is longer than %(n)d characters.") % {"n": 200})
+    if len(data.address) > 300:
+        raise _fail("address", _("The address is longer than %(n)d characters.") % {"n": 300})
+    area = None
+    if data.area:
+        area = Area.objects.select_related("parent__parent").filter(code=data.area).first()
+        if area is None:
+            raise _fail("area", _("Unknown area: %(code)s") % {"code": data.area})
+    if (data.lat is None) != (data.lon is None):
+        raise _fail("location", _("Give both latitude and longitude."))
+    if data.lat is not None and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
+        raise _fail("location", _("Latitude or longitude out of range."))
+    return category, area
+
+
+def _draw_number(now: dt.datetime) -> str:
+    day = timezone.localtime(now).strftime("%Y%m%d")
+    seq, _created = CaseNumberSequence.objects.select_for_update().get_or_create(day=day)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"{day}{seq.last:06d}"
+
+
+def _append_event(case: Case, *, actor: Actor, action: str, at: dt.datetime, from_status: str,
+                  to_status: str, reason_code: str = "", reason: str = "", data: dict | None = None,
+                  public: bool = False) -> CaseEvent:
+    last = case.events.order_by("-seq").values_list("seq", "at").first()
+    seq = (last[0] + 1) if last else 1
+    if last and at < last[1]:
+        at = last[1]  # event times never go backwards, even if clocks of two web nodes disagree
+    return CaseEvent.objects.create(
+        case=case, seq=seq, action=action, actor_id=actor.user_id, actor_name=actor.username,
+        actor_role=actor.role, actor_unit_id=actor.unit_id, at=at, from_status=from_status,
+        to_status=to_status, reason_code=reason_code, reason=reason, data=data or {}, public=public,
+    )
+
+
+def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = None) -> Case:
+    """Create a case from any channel, then dispatch it by rule or close it at first contact."""
+    category, area = _validate(data)
+    now = now or timezone.now()
+    with transaction.atomic():
+        citizen = citizen_find_or_create(data=data.citizen) if data.citizen else None
+        case = Case.objects.create(
+            number=_draw_number(now),
+            query_code=f"{secrets.randbelow(10**6):06d}",
+            case_type=data.case_type,
+            urgency=data.urgency,
+            category=category,
+            status=Status.REGISTERED,
+            channel=data.channel,
+            title=data.title.strip(),
+            description=data.description.strip(),
+            address=data.address.strip(),
+            area=area,
+            lat=data.lat,
+            lon=data.lon,
+            citizen=citizen,
+            language=data.language,
+            registered_by_id=actor.user_id,
+            search_text=search.search_text(data.title, data.description, data.address),
+        )
+        _append_event(case, actor=actor, action="register", at=now, from_status="",
+                      to_status=Status.REGISTERED, data={"channel": data.channel, **data.data}, public=True)
+        if data.resolve_now_reply:
+            return case_transition(actor=actor, case=case, action="resolve_first_contact",
+                                   data={"reply": data.resolve_now_reply}, now=now)
+        match = dispatch.rule_for(category, area)
+        if match:
+            case_transition(
+                actor=SYSTEM, case=case, action="dispatch", now=now,
+                data={"unit": match.unit.code, "co_units": [u.code for u in match.co_units],
+                      "rule": match.rule_id},
+            )
+    return case
+
+
+def case_register_idempotent(*, actor: Actor, data: CaseInput, key: str, scope: str,
+                             payload: bytes) -> tuple[Case, bool]:
+    """Register once per (scope, key). Returns the case and whether it was created now.
+
+    A retry with the same key and the same body returns the first case; the same key with a
+    different body is refused, so that a client bug cannot silently drop a request.
+    """
+    digest = hashlib.sha256(payload).hexdigest()
+    if len(key) > 200:
+        raise _fail("Idempotency-Key", _("The Idempotency-Key is longer than 200 characters."))
+
+    def existing() -> Case | None:
+        record = IdempotencyRecord.objects.select_related("case").filter(scope=scope, key=key).first()
+        if record is None:
+            return None
+        if record.request_hash != digest:
+            raise NotAllowed(_("This Idempotency-Key was already used for a different request."),
+                             code="idempotency_conflict")
+        return record.case
+
+    found = existing()
+    if found:
+        return found, False
+    try:
+        with transaction.atomic():
+            case = case_register(actor=actor, data=data)
+            IdempotencyRecord.objects.create(key=key, scope=scope, request_hash=digest, case=case)
+    except IntegrityError:
+        # A concurrent retry won the race; its case is the one.
+        found = existing()
+        if found is None:
+            raise
+        return found, False
+    return case, True
+
+
+def _unit_by_code(code: Any, field_name: str = "unit") -> Unit:
+    unit = Unit.objects.filter(code=code, active=True).first() if isinstance(code, str) else None
+    if unit is None:
+        raise _fail(field_name, _("Unknown unit: %(code)s") % {"code": code})
+    return unit
+
+
+def _assign(case: Case, lead: Unit, co_units: list[Unit], now: dt.datetime, *, keep_active: bool = False) -> None:
+    if not keep_active:
+        case.assignments.filter(active=True).update(active=False)
+    CaseAssignment.objects.bulk_create(
+        [CaseAssignment(case=case, unit=lead, role=CaseAssignment.Role.LEAD, created_at=now)]
+        + [CaseAssignment(case=case, unit=u, role=CaseAssignment.Role.CO, created_at=now) for u in co_units
+           if u.pk != lead.pk]
+    )
+    case.lead_unit = lead
+
+
+def _start_clock(case: Case, now: dt.datetime, *, new_round: bool) -> None:
+    cal = deadlines.calendar_from_db()
+    limits = deadlines.limits_for(case.category, case.urgency)
+    case.accept_due = cal.add_work_hours(now, limits.accept_hours)
+    if new_round or case.reply_due is None:
+        due = deadlines.due_dates(cal, now, limits)
+        case.contact_due, case.reply_due = due.contact, due.reply
+        case.dispatched_at = now
+
+
+def _unpause(case: Case, now: dt.datetime) -> dict:
+    """Shift pending deadlines by the working time the clock was paused."""
+    cal = deadlines.calendar_from_db()
+    minutes = cal.work_minutes_between(case.paused_at, now)
+    if case.accepted_at is None and case.accept_due:
+        case.accept_due = cal.add_work_minutes(case.accept_due, minutes)
+    if case.first_contact_at is None and case.contact_due:
+        case.contact_due = cal.add_work_minutes(case.contact_due, minutes)
+    if case.reply_due:
+        case.reply_due = cal.add_work_minutes(case.reply_due, minutes)
+    info = {"paused_minutes": round(minutes), "paused_since": case.paused_at.isoformat()}
+    case.paused_at = None
+    case.pause_reason = ""
+    return info
+
+
+def _check_allowed(actor: Actor, case: Case, move: Move) -> None:
+    if case.status not in move.sources:
+        raise NotAllowed(
+            _("“%(move)s” is not allowed while the case is %(status)s.")
+            % {"move": move.label, "status": Status(case.status).label}
+        )
+    if not actor.is_system and actor.role not in move.roles:
+        raise Forbidden(_("Your role may not make the move “%(move)s”.") % {"move": move.label})
+    if actor.is_system or actor.is_centre or not move.unit_bound:
+        return
+    if move.name == "note":
+        visible = case.assignments.filter(unit__path__startswith=actor.unit_path).exists()
+        if not visible:
+            raise NotFound(_("No such case."))
+        return
+    if case.lead_unit is None or not case.lead_unit.path.startswith(actor.unit_path):
+        raise Forbidden(_("This case is not held by your unit."))
+
+
+def _require(data: dict, key: str, message: str) -> Any:
+    value = data.get(key)
+    if value in (None, "", []):
+        raise _fail(key, message)
+    return value
+
+
+def _as_bool(data: dict, key: str) -> bool:
+    value = data.get(key)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+        return value.lower() in ("true", "1", "yes", "on")
+    raise _fail(key, _("Answer yes or no."))
+
+
+def case_transition(*, actor: Actor, case: Case | str, action: str, data: dict | None = None,
+                    reason: str = "", now: dt.datetime | None = None) -> Case:
+    """Make one move of the lifecycle, or refuse it and change nothing."""
+    move = MOVES.get(action)
+    if move is None:
+        raise NotFound(_("Unknown action: %(action)s") % {"action": action})
+    data = dict(data or {})
+    reason = (reason or data.pop("reason", "") or "").strip()
+    now = now or timezone.now()
+    number = case if isinstance(case, str) else case.number
+    with transaction.atomic():
+        try:
+            case = Case.objects.select_for_update().select_related("lead_unit", "category__parent__parent").get(
+                number=number)
+        except Case.DoesNotExist:
+            raise NotFound(_("No such case.")) from None
+        _check_allowed(actor, case, move)
+        reason_code = str(data.pop("reason_code", "") or "")
+        if move.needs_reason and not reason and not reason_code:
+            raise _fail("reason", _("Give a reason for this move."))
+        from_status = case.status
+        to_status = target_of(move, from_status)
+        event_data: dict[str, Any] = {}
+        if case.paused_at and move.target is not None and move.name not in ("note",):
+            event_data["resumed"] = _unpause(case, now)
+        handler = _HANDLERS.get(move.name)
+        extra_events: list[tuple[Case, dict]] = []
+        if handler:
+            result = handler(actor=actor, case=case, data=data, now=now, reason_code=reason_code,
+                             event_data=event_data)
+            if isinstance(result, tuple):  # (target override, extra events on other cases)
+                to_status = result[0] or to_status
+                extra_events = result[1]
+            elif isinstance(result, str):
+                to_status = result
+        case.status = to_status
+        case.version += 1
+        case.save()
+        _append_event(case, actor=actor, action=move.name, at=now, from_status=from_status,
+                      to_status=to_status, reason_code=reason_code, reason=reason, data=event_data,
+                      public=move.public)
+        for other, ev in extra_events:
+            _append_event(other, actor=actor, at=now, from_status=other.status, to_status=other.status, **ev)
+    return case
+
+
+# --- per-move handlers: validate their data, change fields of the locked case ----------------------
+
+
+def _h_dispatch(*, actor, case, data, now, event_data, **_kw):
+    unit = _unit_by_code(_require(data, "unit", _("Choose a unit.")))
+    co = [_unit_by_code(c, "co_units") for c in data.get("co_units") or []]
+    new_round = case.status == Status.REGISTERED or case.closed_at is not None
+    _assign(case, unit, co, now)
+    case.dispatch_count += 1
+    _start_clock(case, now, new_round=new_round)
+    event_data.update({"unit": unit.code, "co_units": [u.code for u in co]})
+    if "rule" in data:
+        event_data["rule"] = data["rule"]
+
+
+def _h_subdispatch(*, actor, case, data, now, event_data, **_kw):
+    unit = _unit_by_code(_require(data, "unit", _("Choose a unit.")))
+    if unit.pk == case.lead_unit_id or not unit.path.startswith(case.lead_unit.path):
+        raise _fail("unit", _("Dispatch down only to a unit under %(unit)s.") % {"unit": case.lead_unit})
+    co = [_unit_by_code(c, "co_units") for c in data.get("co_units") or []]
+    event_data.update({"unit": unit.code, "from_unit": case.lead_unit.code, "co_units": [u.code for u in co]})
+    _assign(case, unit, co, now)
+    case.accepted_at = None
+    case.dispatch_count += 1
+    _start_clock(case, now, new_round=False)
+
+
+def _h_accept(*, case, now, **_kw):
+    case.accepted_at = now
+
+
+def _h_return(*, case, now, reason_code, event_data, **_kw):
+    if reason_code not in ReturnReason.values:
+        raise _fail("reason_code", _("Choose a reason for the return."))
+    event_data["unit"] = case.lead_unit.code
+    case.assignments.filter(active=True).update(active=False)
+    case.return_count += 1
+    case.accepted_at = None
+
+
+def _h_arbitrate(*, case, now, event_data, **_kw):
+    last = case.events.filter(action="return").order_by("-seq").first()
+    unit = _unit_by_code(last.data.get("unit") if last else None)
+    _assign(case, unit, [], now)
+    _start_clock(case, now, new_round=False)
+    event_data["unit"] = unit.code
+
+
+def _h_transfer(*, case, data, now, event_data, **_kw):
+    unit = _unit_by_code(_require(data, "unit", _("Choose a unit.")))
+    if unit.pk == case.lead_unit_id:
+        raise _fail("unit", _("The case is already with this unit."))
+    co = [_unit_by_code(c, "co_units") for c in data.get("co_units") or []]
+    event_data.update({"unit": unit.code, "from_unit": case.lead_unit.code if case.lead_unit else None})
+    _assign(case, unit, co, now)
+    case.accepted_at = None
+    case.dispatch_count += 1
+    _start_clock(case, now, new_round=False)
+    return Status.DISPATCHED
+
+
+def _h_contact(*, case, data, now, event_data, **_kw):
+    if case.first_contact_at is None:
+        case.first_contact_at = now
+        event_data["first"] = True
+    if data.get("method"):
+        event_data["method"] = str(data["method"])[:32]
+
+
+def _h_reply(*, case, data, now, event_data, **_kw):
+    text = str(_require(data, "reply", _("Write the reply to the citizen."))).strip()
+    if len(text) > settings.GOVCRM_MAX_DESCRIPTION:
+        raise _fail("reply", _("The reply is too long."))
+    case.reply = text
+    case.replied_at = now
+    if case.first_contact_at is None:
+        case.first_contact_at = now
+    event_data["reply"] = text
+
+
+def _h_resolve_first_contact(*, case, data, now, event_data, **_kw):
+    _h_reply(case=case, data=data, now=now, event_data=event_data)
+    case.closed_at = now
+    case.close_reason = CloseReason.FIRST_CONTACT
+
+
+def _h_send_back(*, case, **_kw):
+    case.replied_at = None
+
+
+def _h_follow_up(*, case, data, now, event_data, **_kw):
+    case.resolved = _as_bool(data, "resolved")
+    case.satisfied = _as_bool(data, "satisfied")
+    rating = data.get("rating")
+    if rating not in (None, ""):
+        try:
+            rating = int(rating)
+        except (TypeError, ValueError):
+            rating = 0
+        if not 1 <= rating <= 5:
+            raise _fail("rating", _("The rating is a whole number from 1 to 5."))
+        case.rating = rating
+    case.closed_at = now
+    case.close_reason = CloseReason.FOLLOWED_UP
+    event_data.update({"resolved": case.resolved, "satisfied": case.satisfied, "rating": case.rating})
+
+
+def _h_reopen(*, case, data, now, event_data, **_kw):
+    unit = _unit_by_code(data["unit"]) if data.get("unit") else case.lead_unit
+    if unit is None:
+        raise _fail("unit", _("Choose a unit."))
+    event_data.update({"unit": unit.code, "previous": {"resolved": case.resolved, "satisfied": case.satisfied}})
+    case.reopen_count += 1
+    case.closed_at = None
+    case.close_reason = ""
+    case.replied_at = case.accepted_at = None
+    case.reply = ""
+    case.resolved = case.satisfied = case.rating = None
+    _assign(case, unit, [], now)
+    case.dispatch_count += 1
+    _start_clock(case, now, new_round=True)
+
+
+def _h_request_extension(*, case, data, event_data, **_kw):
+    if case.extension_pending_days:
+        raise NotAllowed(_("An extension request is already waiting for a decision."))
+    try:
+        days = int(_require(data, "days", _("How many working days?")))
+    except (TypeError, ValueError):
+        raise _fail("days", _("How many working days?")) from None
+    if not 1 <= days <= 60:
+        raise _fail("days", _("An extension is 1 to 60 working days."))
+    case.extension_pending_days = days
+    event_data["days"] = days
+
+
+def _h_decide_extension(approve: bool):
+    def handler(*, case, now, event_data, **_kw):
+        if not case.extension_pending_days:
+            raise NotAllowed(_("No extension request is waiting."))
+        days = case.extension_pending_days
+        event_data["days"] = days
+        if approve:
+            cal = deadlines.calendar_from_db()
+            event_data["old_reply_due"] = case.reply_due.isoformat()
+            case.reply_due = cal.add_work_days(case.reply_due, days)
+            event_data["new_reply_due"] = case.reply_due.isoformat()
+        case.extension_pending_days = None
+
+    return handler
+
+
+def _h_pause(*, case, now, reason_code, event_data, **_kw):
+    if case.paused_at:
+        raise NotAllowed(_("The clock is already paused."))
+    if reason_code not in PauseReason.values:
+        raise _fail("reason_code", _("Choose an audited reason to pause the clock."))
+    case.paused_at = now
+    case.pause_reason = reason_code
+
+
+def _h_resume(*, case, now, event_data, **_kw):
+    if not case.paused_at:
+        raise NotAllowed(_("The clock is not paused."))
+    event_data.update(_unpause(case, now))
+
+
+def _h_supervise(*, case, event_data, **_kw):
+    case.supervision_level += 1
+    event_data["level"] = case.supervision_level
+
+
+def _h_merge(*, actor, case, data, now, event_data, **_kw):
+    target_number = _require(data, "into", _("Name the case to merge into."))
+    if target_number == case.number:
+        raise _fail("into", _("A case cannot be merged into itself."))
+    target = Case.objects.select_for_update().filter(number=target_number).first()
+    if target is None or target.status == Status.CLOSED:
+        raise _fail("into", _("The case to merge into must exist and be open."))
+    case.merged_into = target
+    case.closed_at = now
+    case.close_reason = CloseReason.MERGED
+    event_data["into"] = target.number
+    target.version += 1
+    target.save(update_fields=["version", "updated_at"])
+    return None, [(target, {"action": "merged_in", "data": {"from": case.number}, "public": False})]
+
+
+def _h_withdraw(*, case, now, **_kw):
+    case.closed_at = now
+    case.close_reason = CloseReason.WITHDRAWN
+
+
+def _h_note(*, data, **_kw):
+    return None
+
+
+_HANDLERS = {
+    "dispatch": _h_dispatch,
+    "subdispatch": _h_subdispatch,
+    "accept": _h_accept,
+    "return": _h_return,
+    "arbitrate": _h_arbitrate,
+    "transfer": _h_transfer,
+    "contact": _h_contact,
+    "reply": _h_reply,
+    "resolve_first_contact": _h_resolve_first_contact,
+    "send_back": _h_send_back,
+    "follow_up": _h_follow_up,
+    "reopen": _h_reopen,
+    "request_extension": _h_request_extension,
+    "approve_extension": _h_decide_extension(True),
+    "reject_extension": _h_decide_extension(False),
+    "pause": _h_pause,
+    "resume": _h_resume,
+    "supervise": _h_supervise,
+    "merge": _h_merge,
+    "withdraw": _h_withdraw,
+    "note": _h_note,
+}
+
+
+def case_check_deadlines(*, now: dt.datetime | None = None) -> int:
+    """Raise supervision 督办 on cases past their reply deadline that nobody supervised yet.
+
+    Safe to run twice: a case already supervised for this deadline is skipped.
+    """
+    now = now or timezone.now()
+    numbers = list(
+        Case.objects.filter(status__in=[Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS],
+                            reply_due__lt=now, supervision_level=0, paused_at__isnull=True)
+        .values_list("number", flat=True)[:5000]
+    )
+    done = 0
+    for number in numbers:
+        try:
+            case_transition(actor=SYSTEM, case=number, action="supervise", now=now,
+                            reason=_("Overdue: the reply deadline has passed."), data={"reason_code": "overdue"})
+            done += 1
+        except (NotAllowed, Forbidden):
+            continue  # moved on meanwhile
+    return done
+
+

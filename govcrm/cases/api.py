@@ -1,0 +1,290 @@
+"""REST endpoints for cases: create (idempotent), list with filters and search, read, move."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from pydantic import field_validator
+
+from govcrm.citizens.actions import citizen_input_clean
+from govcrm.citizens.queries import citizen_view
+from govcrm.organization.queries import Actor, actor_for_user
+
+from . import actions, queries
+from .models import Case, Urgency
+from .workflow import UNIT_STATES
+
+router = Router(tags=["cases"])
+
+
+class CitizenIn(Schema):
+    name: str = Field("", max_length=200)
+    kind: str = "person"
+    phone: str | None = None
+    id_number: str | None = None
+    credit_code: str | None = None
+    email: str | None = None
+    wechat_openid: str | None = None
+    language: str = "zh-hans"
+
+
+class LocationIn(Schema):
+    lat: float
+    lon: float
+
+
+class CaseIn(Schema):
+    category: str = Field(..., max_length=64, description="Leaf category code")
+    case_type: str = Field(..., description="inquiry, help, complaint, report, suggestion, praise")
+    description: str = Field(..., description="What the citizen says")
+    urgency: str = Urgency.NORMAL
+    channel: str = "api"
+    title: str = ""
+    address: str = ""
+    area: str | None = None
+    location: LocationIn | None = None
+    citizen: CitizenIn | None = None
+    language: str = "zh-hans"
+
+    @field_validator("language")
+    @classmethod
+    def _lang(cls, v: str) -> str:
+        if v not in ("zh-hans", "en"):
+            raise ValueError("zh-hans or en")
+        return v
+
+
+class NamedRef(Schema):
+    code: str
+    name: str
+
+
+class CitizenOut(Schema):
+    id: int
+    kind: str
+    name: str
+    identities: dict[str, str]
+
+
+class EventOut(Schema):
+    seq: int
+    action: str
+    at: dt.datetime
+    actor: str
+    actor_role: str
+    actor_unit: str | None
+    from_status: str
+    to_status: str
+    reason_code: str
+    reason: str
+    data: dict[str, Any]
+
+
+class CaseOut(Schema):
+    number: str
+    query_code: str | None
+    status: str
+    close_reason: str
+    case_type: str
+    urgency: str
+    channel: str
+    category: NamedRef
+    title: str
+    description: str
+    address: str
+    area: NamedRef | None
+    location: LocationIn | None
+    lead_unit: NamedRef | None
+    created_at: dt.datetime
+    accept_due: dt.datetime | None
+    contact_due: dt.datetime | None
+    reply_due: dt.datetime | None
+    overdue: bool
+    paused: bool
+    extension_pending_days: int | None
+    supervision_level: int
+    reply: str
+    resolved: bool | None
+    satisfied: bool | None
+    rating: int | None
+    merged_into: str | None
+    citizen: CitizenOut | None
+
+
+class CaseDetailOut(CaseOut):
+    events: list[EventOut]
+    allowed_actions: list[str]
+
+
+class CaseListOut(Schema):
+    items: list[CaseOut]
+    count: int
+
+
+class ActionIn(Schema):
+    reason: str = ""
+    reason_code: str = ""
+    unit: str | None = None
+    co_units: list[str] | None = None
+    reply: str | None = None
+    resolved: bool | None = None
+    satisfied: bool | None = None
+    rating: int | None = None
+    days: int | None = None
+    into: str | None = None
+    method: str | None = None
+
+
+class ErrorOut(Schema):
+    message: str
+    code: str
+    details: dict[str, str]
+
+
+def _ref(obj) -> dict | None:
+    return {"code": obj.code, "name": obj.name} if obj is not None else None
+
+
+def case_out(case: Case, actor: Actor, *, with_citizen: bool = True) -> dict:
+    citizen = None
+    if with_citizen and case.citizen_id and queries.case_citizen_visible(actor, case):
+        view = citizen_view(case.citizen, actor)
+        citizen = {"id": view.id, "kind": view.kind, "name": view.name, "identities": view.identities}
+    now = timezone.now()
+    return {
+        "number": case.number,
+        "query_code": case.query_code if actor.is_centre else None,
+        "status": case.status,
+        "close_reason": case.close_reason,
+        "case_type": case.case_type,
+        "urgency": case.urgency,
+        "channel": case.channel,
+        "category": _ref(case.category),
+        "title": case.title,
+        "description": case.description,
+        "address": case.address,
+        "area": _ref(case.area),
+        "location": {"lat": case.lat, "lon": case.lon} if case.lat is not None else None,
+        "lead_unit": _ref(case.lead_unit),
+        "created_at": case.created_at,
+        "accept_due": case.accept_due,
+        "contact_due": case.contact_due,
+        "reply_due": case.reply_due,
+        "overdue": bool(case.status in UNIT_STATES and case.reply_due and case.reply_due < now),
+        "paused": case.paused_at is not None,
+        "extension_pending_days": case.extension_pending_days,
+        "supervision_level": case.supervision_level,
+        "reply": case.reply,
+        "resolved": case.resolved,
+        "satisfied": case.satisfied,
+        "rating": case.rating,
+        "merged_into": case.merged_into.number if case.merged_into_id else None,
+        "citizen": citizen,
+    }
+
+
+def case_detail_out(case: Case, actor: Actor) -> dict:
+    out = case_out(case, actor)
+    out["events"] = [
+        {"seq": e.seq, "action": e.action, "at": e.at, "actor": e.actor_name, "actor_role": e.actor_role,
+         "actor_unit": e.actor_unit.code if e.actor_unit else None, "from_status": e.from_status,
+         "to_status": e.to_status, "reason_code": e.reason_code, "reason": e.reason, "data": e.data}
+        for e in queries.case_events(case)
+    ]
+    out["allowed_actions"] = [m.name for m in queries.case_moves_for(actor, case)]
+    return out
+
+
+def _input_from(payload: CaseIn) -> actions.CaseInput:
+    citizen = None
+    if payload.citizen:
+        c = payload.citizen
+        citizen = citizen_input_clean(
+            name=c.name, kind=c.kind, language=c.language, phone=c.phone, id_number=c.id_number,
+            credit_code=c.credit_code, email=c.email, wechat_openid=c.wechat_openid,
+        )
+    return actions.CaseInput(
+        category=payload.category, case_type=payload.case_type, description=payload.description,
+        urgency=payload.urgency, channel=payload.channel, title=payload.title, address=payload.address,
+        area=payload.area, lat=payload.location.lat if payload.location else None,
+        lon=payload.location.lon if payload.location else None, citizen=citizen, language=payload.language,
+    )
+
+
+@router.post("/cases", response={200: CaseDetailOut, 201: CaseDetailOut, 401: ErrorOut, 403: ErrorOut,
+                                 409: ErrorOut, 422: ErrorOut})
+def create_case(request: HttpRequest, payload: CaseIn):
+    """Register a case. With an `Idempotency-Key` header a retried POST returns the first case (200)."""
+    actor = actor_for_user(request.user)
+    data = _input_from(payload)
+    key = request.headers.get("Idempotency-Key")
+    if key:
+        body = json.dumps(payload.dict(), sort_keys=True, ensure_ascii=False).encode()
+        case, created = actions.case_register_idempotent(
+            actor=actor, data=data, key=key, scope=f"user:{request.user.pk}", payload=body
+        )
+    else:
+        case, created = actions.case_register(actor=actor, data=data), True
+    case = queries.case_get(actor, case.number) if actor.is_centre else case
+    return (201 if created else 200), case_detail_out(case, actor)
+
+
+class CaseFilterIn(Schema):
+    status: str | None = None
+    unit: str | None = None
+    category: str | None = None
+    area: str | None = None
+    channel: str | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    overdue: bool | None = None
+    q: str | None = Field(None, max_length=200)
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=500)
+
+
+@router.get("/cases", response={200: CaseListOut, 401: ErrorOut, 403: ErrorOut})
+def list_cases(request: HttpRequest, filters: Query[CaseFilterIn]):
+    actor = actor_for_user(request.user)
+    f = queries.CaseFilter(**filters.dict(exclude={"page", "page_size"}))
+    qs = queries.case_list(actor, f).select_related("citizen")
+    start = (filters.page - 1) * filters.page_size
+    items = list(qs[start:start + filters.page_size].prefetch_related("citizen__identities"))
+    return {"items": [case_out(c, actor) for c in items], "count": qs.count()}
+
+
+@router.get("/cases/{number}", response={200: CaseDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def get_case(request: HttpRequest, number: str):
+    actor = actor_for_user(request.user)
+    return case_detail_out(queries.case_get(actor, number), actor)
+
+
+@router.post("/cases/{number}/actions/{action}",
+             response={200: CaseDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+                       422: ErrorOut})
+def act_on_case(request: HttpRequest, number: str, action: str, payload: ActionIn | None = None):
+    """Make one move of the lifecycle (dispatch, accept, return, reply, review, follow_up, reopen, ...)."""
+    actor = actor_for_user(request.user)
+    queries.case_get(actor, number)  # 404 for a case the actor may not see
+    data = {k: v for k, v in (payload.dict() if payload else {}).items() if v not in (None, "")}
+    actions.case_transition(actor=actor, case=number, action=action, data=data)
+    return case_detail_out(queries.case_get(actor, number), actor)
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    name_zh: str
+    name_en: str
+    children: list[CategoryOut]
+
+
+@router.get("/categories", response=list[CategoryOut], auth=None, tags=["reference"])
+def categories(request: HttpRequest):
+    """The category tree: code, name and children, three levels."""
+    return queries.category_tree()

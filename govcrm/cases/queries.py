@@ -1,0 +1,184 @@
+"""Reads on cases, always scoped by the actor: centre roles see the city, unit roles their subtree.
+
+A unit sees every case any unit of its subtree was ever assigned (lead or co-handler), so
+that a returned or transferred case stays in its history; its work queues show only the
+cases it holds now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from govcrm.common.errors import NotFound
+from govcrm.organization.models import Role, Unit
+from govcrm.organization.queries import Actor
+
+from . import search
+from .models import Case, CaseAssignment, CaseEvent, Category
+from .workflow import MOVES, UNIT_STATES, Move, Status
+
+LIST_RELATED = ("category", "lead_unit", "area")
+
+
+def case_base_for(actor: Actor) -> QuerySet[Case]:
+    qs = Case.objects.all()
+    if actor.is_centre:
+        return qs
+    units = Unit.objects.filter(path__startswith=actor.unit_path).values("id")
+    return qs.filter(id__in=CaseAssignment.objects.filter(unit_id__in=units).values("case_id"))
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    unit: str | None = None
+    category: str | None = None
+    area: str | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    overdue: bool | None = None
+    q: str | None = None
+    channel: str | None = None
+
+
+def case_list(actor: Actor, f: CaseFilter | None = None) -> QuerySet[Case]:
+    f = f or CaseFilter()
+    qs = case_base_for(actor)
+    if f.status:
+        qs = qs.filter(status__in=f.status.split(","))
+    if f.unit:
+        unit = Unit.objects.filter(code=f.unit).first()
+        qs = qs.filter(lead_unit__path__startswith=unit.path) if unit else qs.none()
+    if f.category:
+        cat = Category.objects.filter(code=f.category).first()
+        if cat is None:
+            qs = qs.none()
+        else:
+            qs = qs.filter(Q(category=cat) | Q(category__parent=cat) | Q(category__parent__parent=cat))
+    if f.area:
+        qs = qs.filter(area__path__startswith=f"{_area_path(f.area)}")
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.created_from:
+        qs = qs.filter(created_at__gte=f.created_from)
+    if f.created_to:
+        qs = qs.filter(created_at__lt=f.created_to)
+    if f.overdue is not None:
+        overdue = Q(status__in=UNIT_STATES, reply_due__lt=timezone.now())
+        qs = qs.filter(overdue) if f.overdue else qs.exclude(overdue)
+    if f.q:
+        sql = search.matching_ids_sql(f.q)
+        qs = qs.filter(id__in=RawSQL(*sql)) if sql else qs.none()
+    return qs.select_related(*LIST_RELATED).order_by("-created_at", "-id")
+
+
+def _area_path(code: str) -> str:
+    from govcrm.organization.models import Area
+
+    area = Area.objects.filter(code=code).first()
+    return area.path if area else "/\x00nonexistent/"
+
+
+def case_queue(actor: Actor, queue: str) -> QuerySet[Case]:
+    """A work queue of the actor's role. Unit queues list what the unit subtree holds now."""
+    now = timezone.now()
+    soon = now + dt.timedelta(hours=settings.GOVCRM_DUE_SOON_HOURS)
+    if actor.is_centre:
+        qs = Case.objects.all()
+    else:
+        qs = Case.objects.filter(lead_unit__path__startswith=actor.unit_path)
+    filters = {
+        "to_dispatch": Q(status__in=[Status.REGISTERED, Status.RETURNED]),
+        "to_accept": Q(status=Status.DISPATCHED),
+        "in_progress": Q(status__in=[Status.ACCEPTED, Status.IN_PROGRESS]),
+        "due_soon": Q(status__in=UNIT_STATES, reply_due__gte=now, reply_due__lt=soon),
+        "overdue": Q(status__in=UNIT_STATES, reply_due__lt=now),
+        "to_review": Q(status=Status.REPLIED),
+        "to_follow_up": Q(status=Status.FOLLOW_UP),
+        "extensions": Q(extension_pending_days__isnull=False, status__in=UNIT_STATES),
+    }
+    if queue not in filters:
+        raise NotFound(f"Unknown queue {queue}")
+    order = ["reply_due", "id"] if queue in ("due_soon", "overdue", "in_progress", "to_accept") else ["id"]
+    return qs.filter(filters[queue]).select_related(*LIST_RELATED).order_by(*order)
+
+
+QUEUES_BY_ROLE: dict[str, list[str]] = {
+    Role.AGENT: ["to_follow_up", "to_dispatch"],
+    Role.DISPATCHER: ["to_dispatch", "to_review", "extensions", "overdue", "to_follow_up"],
+    Role.HANDLER: ["to_accept", "in_progress", "due_soon", "overdue"],
+    Role.MANAGER: ["to_accept", "in_progress", "due_soon", "overdue"],
+    Role.SUPERVISOR: ["overdue", "due_soon", "extensions", "to_review"],
+    Role.ANALYST: ["overdue"],
+    Role.ADMIN: ["to_dispatch", "to_review", "overdue", "to_follow_up"],
+}
+
+
+def case_get(actor: Actor, number: str) -> Case:
+    """One case the actor may see, or NotFound (never revealing that it exists)."""
+    case = (
+        case_base_for(actor)
+        .select_related("category__parent__parent", "lead_unit", "area", "citizen", "merged_into")
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise NotFound("No such case.")
+    return case
+
+
+def case_events(case: Case, *, public_only: bool = False) -> QuerySet[CaseEvent]:
+    qs = case.events.select_related("actor_unit").order_by("seq")
+    return qs.filter(public=True) if public_only else qs
+
+
+def case_moves_for(actor: Actor, case: Case) -> list[Move]:
+    """The moves this actor may make on this case now (for the console's buttons)."""
+    out = []
+    for move in MOVES.values():
+        if case.status not in move.sources or actor.role not in move.roles:
+            continue
+        if (not actor.is_centre and move.unit_bound and move.name != "note"
+                and (case.lead_unit is None or not case.lead_unit.path.startswith(actor.unit_path))):
+            continue
+        if move.name in ("approve_extension", "reject_extension") and not case.extension_pending_days:
+            continue
+        if move.name == "request_extension" and case.extension_pending_days:
+            continue
+        if move.name == "pause" and case.paused_at:
+            continue
+        if move.name == "resume" and not case.paused_at:
+            continue
+        out.append(move)
+    return out
+
+
+def case_citizen_visible(actor: Actor, case: Case) -> bool:
+    """The reporter of a 举报 case is known only to the centre."""
+    return not (case.reporter_confidential and not actor.is_centre)
+
+
+def case_list_for_citizen(citizen_id: int) -> QuerySet[Case]:
+    return Case.objects.filter(citizen_id=citizen_id).select_related("category").order_by("-created_at")
+
+
+def category_tree() -> list[dict]:
+    nodes = list(Category.objects.filter(active=True).order_by("code"))
+    by_parent: dict[int | None, list[Category]] = {}
+    for n in nodes:
+        by_parent.setdefault(n.parent_id, []).append(n)
+
+    def build(parent_id):
+        return [
+            {"code": n.code, "name": n.name, "name_zh": n.name_zh, "name_en": n.name_en,
+             "children": build(n.pk)}
+            for n in by_parent.get(parent_id, [])
+        ]
+
+    return build(None)

@@ -1,0 +1,90 @@
+"""Writes on citizens: find-or-create by identity, add identities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from . import crypto, identities
+from .models import Citizen, Identity
+
+
+@dataclass(frozen=True)
+class CitizenInput:
+    """A citizen as given at intake; identities are already normalised (see `citizen_input_clean`)."""
+
+    name: str = ""
+    kind: str = Citizen.Kind.PERSON
+    language: str = "zh-hans"
+    preferred_channel: str | None = None
+    identities: dict[str, str] = field(default_factory=dict)
+
+
+def citizen_input_clean(
+    *, name: str = "", kind: str = Citizen.Kind.PERSON, language: str = "zh-hans",
+    preferred_channel: str | None = None, field_prefix: str = "citizen", **raw_identities: str | None
+) -> CitizenInput:
+    """Validate raw identities (phone, id_number, credit_code, email, wechat_openid)."""
+    mapping = {
+        "phone": identities.PHONE,
+        "id_number": identities.ID_CARD,
+        "credit_code": identities.CREDIT_CODE,
+        "email": identities.EMAIL,
+        "wechat_openid": identities.WECHAT,
+    }
+    clean: dict[str, str] = {}
+    for key, value in raw_identities.items():
+        if value in (None, ""):
+            continue
+        kind = mapping[key]
+        clean[kind] = identities.normalise(kind, value, field=f"{field_prefix}.{key}")
+    return CitizenInput(
+        name=(name or "").strip(), kind=kind, language=language, preferred_channel=preferred_channel,
+        identities=clean,
+    )
+
+
+def citizen_find(*, kind: str, normalised: str) -> Citizen | None:
+    ident = (
+        Identity.objects.select_related("citizen")
+        .filter(kind=kind, blind_index=crypto.blind_index(kind, normalised))
+        .first()
+    )
+    if ident is None:
+        return None
+    citizen = ident.citizen
+    while citizen.merged_into_id:  # follow merges to the surviving record
+        citizen = Citizen.objects.get(pk=citizen.merged_into_id)
+    return citizen
+
+
+def citizen_find_or_create(*, data: CitizenInput) -> Citizen | None:
+    """The one record for these identities: found by any of them, else created with all of them.
+
+    Returns None when no identity and no name is given (an anonymous contact).
+    """
+    if not data.identities and not data.name:
+        return None
+    with transaction.atomic():
+        citizen = None
+        for kind, value in data.identities.items():
+            citizen = citizen_find(kind=kind, normalised=value)
+            if citizen:
+                break
+        if citizen is None:
+            citizen = Citizen.objects.create(
+                kind=data.kind, name=data.name, language=data.language,
+                preferred_channel=data.preferred_channel or Citizen.Channel.PHONE,
+            )
+        elif data.name and not citizen.name:
+            citizen.name = data.name
+            citizen.save(update_fields=["name", "updated_at"])
+        for kind, value in data.identities.items():
+            if not Identity.objects.filter(kind=kind, blind_index=crypto.blind_index(kind, value)).exists():
+                try:
+                    with transaction.atomic():
+                        Identity.build(citizen=citizen, kind=kind, normalised=value).save()
+                except IntegrityError:
+                    pass  # another request added it first: the identity exists, which is what we want
+    return citizen

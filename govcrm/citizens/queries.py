@@ -1,0 +1,51 @@
+"""Reads on citizens, with personal data masked according to the reader's role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from govcrm.organization.models import Role
+from govcrm.organization.queries import Actor
+
+from . import identities
+from .models import Citizen
+
+# Which roles see an identity kind in clear. Everyone else sees it masked.
+CLEAR_FOR: dict[str, frozenset[str]] = {
+    # Those who call the citizen back need the number.
+    identities.PHONE: frozenset({Role.AGENT, Role.DISPATCHER, Role.HANDLER, Role.MANAGER, Role.SUPERVISOR,
+                                 Role.ADMIN}),
+    identities.EMAIL: frozenset({Role.AGENT, Role.DISPATCHER, Role.HANDLER, Role.MANAGER, Role.SUPERVISOR,
+                                 Role.ADMIN}),
+    # ID numbers: only intake (to verify who is calling) and administrators.
+    identities.ID_CARD: frozenset({Role.AGENT, Role.ADMIN}),
+    identities.CREDIT_CODE: frozenset({Role.AGENT, Role.DISPATCHER, Role.ADMIN}),
+    identities.WECHAT: frozenset({Role.ADMIN}),
+}
+NAME_CLEAR_FOR = frozenset(
+    {Role.AGENT, Role.DISPATCHER, Role.HANDLER, Role.MANAGER, Role.SUPERVISOR, Role.ADMIN}
+)
+
+
+@dataclass(frozen=True)
+class CitizenView:
+    id: int
+    kind: str
+    name: str
+    language: str
+    preferred_channel: str
+    identities: dict[str, str]
+
+
+def citizen_view(citizen: Citizen, actor: Actor) -> CitizenView:
+    shown: dict[str, str] = {}
+    for ident in citizen.identities.all():
+        shown[ident.kind] = ident.value if actor.role in CLEAR_FOR.get(ident.kind, ()) else ident.masked
+    return CitizenView(
+        id=citizen.pk,
+        kind=citizen.kind,
+        name=citizen.name if actor.role in NAME_CLEAR_FOR else identities.mask_name(citizen.name),
+        language=citizen.language,
+        preferred_channel=citizen.preferred_channel,
+        identities=shown,
+    )

@@ -1,0 +1,77 @@
+"""Who is acting, and what they may see.
+
+Every read of cases or citizens goes through an `Actor`: centre roles see the whole city,
+unit roles see their unit's subtree. The automatic jobs act as `SYSTEM`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from govcrm.common.errors import Forbidden
+
+from .models import CENTRE_ROLES, Area, Role, StaffProfile, Unit
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    username: str
+    role: str
+    unit_id: int | None
+    unit_path: str
+
+    @property
+    def is_system(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def is_centre(self) -> bool:
+        return self.role in CENTRE_ROLES
+
+    def sees_unit_path(self, path: str) -> bool:
+        return self.is_centre or path.startswith(self.unit_path)
+
+
+SYSTEM = Actor(user_id=None, username="system", role=Role.ADMIN, unit_id=None, unit_path="/")
+
+
+def actor_for_user(user) -> Actor:
+    """The acting staff member; a user without a staff profile may do nothing."""
+    if user is None or not user.is_authenticated:
+        raise Forbidden("Sign-in required")
+    try:
+        staff = StaffProfile.objects.select_related("unit").get(user=user)
+    except StaffProfile.DoesNotExist:
+        if user.is_superuser:
+            return Actor(user_id=user.pk, username=user.get_username(), role=Role.ADMIN, unit_id=None,
+                         unit_path="/")
+        raise Forbidden("This account has no staff role") from None
+    return Actor(
+        user_id=user.pk,
+        username=user.get_username(),
+        role=staff.role,
+        unit_id=staff.unit_id,
+        unit_path=staff.unit.path,
+    )
+
+
+def unit_subtree(unit: Unit) -> QuerySet[Unit]:
+    return Unit.objects.filter(path__startswith=unit.path)
+
+
+def unit_ids_visible_to(actor: Actor) -> list[int] | None:
+    """Ids of the units whose cases the actor sees, or None for all."""
+    if actor.is_centre:
+        return None
+    return list(Unit.objects.filter(path__startswith=actor.unit_path).values_list("id", flat=True))
+
+
+def unit_list() -> QuerySet[Unit]:
+    return Unit.objects.filter(active=True).select_related("parent")
+
+
+def area_list() -> QuerySet[Area]:
+    return Area.objects.select_related("parent")
