@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from govcrm.citizens.actions import citizen_input_clean
@@ -231,7 +231,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
     else:
         case, created = actions.case_register(actor=actor, data=data), True
     case = queries.case_get(actor, case.number) if actor.is_centre else case
-    return (201 if created else 200), case_detail_out(case, actor)
+    return Status(201 if created else 200, case_detail_out(case, actor))
 
 
 class CaseFilterIn(Schema):

@@ -224,8 +224,12 @@ class DeadlinePolicy(TimestampedModel):
     class Meta:
         verbose_name = _("deadline policy")
         verbose_name_plural = _("deadline policies")
-        constraints = [models.UniqueConstraint(fields=["category", "urgency"], name="deadline_policy_unique",
-                                               nulls_distinct=False)]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "urgency"], name="deadline_policy_unique",
+                                    condition=models.Q(category__isnull=False)),
+            models.UniqueConstraint(fields=["urgency"], name="deadline_policy_default_unique",
+                                    condition=models.Q(category__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.category or '*'} / {self.urgency}"
@@ -260,8 +264,12 @@ class DispatchRule(TimestampedModel):
     class Meta:
         verbose_name = _("dispatch rule")
         verbose_name_plural = _("dispatch rules")
-        constraints = [models.UniqueConstraint(fields=["category", "area"], name="dispatch_rule_unique",
-                                               nulls_distinct=False)]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "area"], name="dispatch_rule_unique",
+                                    condition=models.Q(area__isnull=False)),
+            models.UniqueConstraint(fields=["category"], name="dispatch_rule_citywide_unique",
+                                    condition=models.Q(area__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.category.code} @ {self.area.code if self.area else '*'} → {self.unit.code}"

@@ -1,0 +1,24 @@
+"""Shared fixtures: a small city with one staff member per role, and API clients."""
+
+import pytest
+
+
+@pytest.fixture
+def city(db):
+    from govcrm.organization.tests.factories import small_city
+
+    return small_city()
+
+
+@pytest.fixture
+def api_client_for(city):
+    """A Django test client authenticated with a bearer token of the given user."""
+    from django.test import Client
+
+    from govcrm.organization.actions import api_token_create
+
+    def make(username: str) -> Client:
+        token = api_token_create(username=username)
+        return Client(headers={"Authorization": f"Bearer {token}"})
+
+    return make

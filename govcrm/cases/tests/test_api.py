@@ -1,0 +1,110 @@
+"""The REST API: create (idempotent), read with events, move, list, filters, errors."""
+
+import json
+
+import pytest
+
+from govcrm.cases.models import Case, CaseEvent
+from govcrm.cases.tests.factories import LEAF, dispatch_rule
+from govcrm.citizens.models import Citizen, Identity
+
+pytestmark = pytest.mark.django_db
+
+VALID_ID = "11010519491231002X"
+
+
+def post_json(client, url, body, **headers):
+    return client.post(url, data=json.dumps(body), content_type="application/json", headers=headers)
+
+
+def test_create_case_minimal_and_read_back(api_client_for):
+    client = api_client_for("agent")
+    r = post_json(client, "/api/v1/cases", {"category": LEAF, "case_type": "complaint",
+                                           "description": "路灯坏了"})
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["number"] and body["status"] == "registered"
+    got = client.get(f"/api/v1/cases/{body['number']}").json()
+    assert got["events"][0]["action"] == "register"
+
+
+def test_create_case_full_dispatched_by_rule(city, api_client_for):
+    dispatch_rule(LEAF, city.street1, city.street_area)
+    client = api_client_for("agent")
+    r = post_json(client, "/api/v1/cases", {
+        "category": LEAF, "case_type": "complaint", "urgency": "urgent", "description": "路灯坏了",
+        "channel": "phone", "citizen": {"name": "张三", "phone": "+8613800138000", "id_number": VALID_ID},
+        "area": "d1s1g1", "location": {"lat": 39.9, "lon": 116.4},
+    })
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "dispatched"
+    assert body["lead_unit"]["code"] == "gov-d1s1"
+    assert body["reply_due"] is not None
+    assert body["citizen"]["identities"]["phone"] == "+8613800138000"
+    # stored encrypted, never in clear
+    stored = list(Identity.objects.values_list("value_stored", flat=True))
+    assert all("13800138000" not in s and VALID_ID not in s for s in stored)
+
+
+def test_idempotent_post_returns_first_case(api_client_for):
+    client = api_client_for("agent")
+    body = {"category": LEAF, "case_type": "inquiry", "description": "请问办证时间"}
+    r1 = post_json(client, "/api/v1/cases", body, **{"Idempotency-Key": "abc-1"})
+    r2 = post_json(client, "/api/v1/cases", body, **{"Idempotency-Key": "abc-1"})
+    assert r1.status_code == 201 and r2.status_code == 200
+    assert r1.json()["number"] == r2.json()["number"]
+    assert Case.objects.count() == 1
+    r3 = post_json(client, "/api/v1/cases", {**body, "description": "别的"}, **{"Idempotency-Key": "abc-1"})
+    assert r3.status_code == 409
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"category": "no.such", "case_type": "complaint", "description": "x"}, "category"),
+    ({"category": "urban", "case_type": "complaint", "description": "x"}, "category"),
+    ({"category": LEAF, "case_type": "gossip", "description": "x"}, "case_type"),
+    ({"category": LEAF, "case_type": "complaint", "description": "x" * 5001}, "description"),
+    ({"category": LEAF, "case_type": "complaint", "description": "   "}, "description"),
+    ({"category": LEAF, "case_type": "complaint", "description": "x",
+      "citizen": {"id_number": "110105194912310021"}}, "citizen.id_number"),
+    ({"category": LEAF, "case_type": "complaint", "description": "x", "citizen": {"phone": "12"}},
+     "citizen.phone"),
+    ({"category": LEAF, "case_type": "complaint", "description": "x", "area": "nowhere"}, "area"),
+    ({"category": LEAF, "case_type": "complaint"}, "description"),
+])
+def test_bad_input_is_refused_and_nothing_stored(api_client_for, body, field):
+    client = api_client_for("agent")
+    r = post_json(client, "/api/v1/cases", body)
+    assert r.status_code == 422, r.content
+    err = r.json()
+    assert err["message"] and field in err["details"], err
+    assert Case.objects.count() == 0
+    assert Citizen.objects.count() == 0
+    assert CaseEvent.objects.count() == 0
+
+
+def test_error_message_in_callers_language(api_client_for):
+    client = api_client_for("agent")
+    body = {"category": "no.such", "case_type": "complaint", "description": "x"}
+    en = post_json(client, "/api/v1/cases", body, **{"Accept-Language": "en"}).json()
+    zh = post_json(client, "/api/v1/cases", body, **{"Accept-Language": "zh-hans"}).json()
+    assert "Unknown category" in en["message"]
+    assert "未知" in zh["message"]
+
+
+def test_anonymous_is_refused(db):
+    from django.test import Client
+
+    r = Client().get("/api/v1/cases")
+    assert r.status_code == 401
+    assert "message" in r.json()
+
+
+def test_categories_tree(db):
+    from django.test import Client
+
+    tree = Client().get("/api/v1/categories").json()
+    urban = next(n for n in tree if n["code"] == "urban")
+    lighting = next(n for n in urban["children"] if n["code"] == "urban.lighting")
+    assert any(n["code"] == LEAF for n in lighting["children"])
