@@ -157,7 +157,7 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
                                    data={"reply": data.resolve_now_reply}, now=now)
         match = dispatch.rule_for(category, area)
         if match:
-            case_transition(
+            case = case_transition(
                 actor=SYSTEM, case=case, action="dispatch", now=now,
                 data={"unit": match.unit.code, "co_units": [u.code for u in match.co_units],
                       "rule": match.rule_id},

@@ -1,0 +1,54 @@
+# GovCRM — the README's commands. Needs only Python 3.11+ on the machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PORT   ?= 8000
+BIN    := $(VENV)/bin
+export GOVCRM_HOME ?= $(CURDIR)/var
+
+.PHONY: run test lint bench venv install install-test clean lock
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "GovCRM needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+venv: $(BIN)/python
+
+# Installs exactly the versions in requirements.lock, then the project itself.
+install: venv
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+
+install-test: install
+	$(BIN)/pip install --quiet -r requirements-test.lock
+
+## make run [PORT=8000] — install, migrate, load demo data if empty, serve everything
+run: install
+	$(BIN)/govcrm up --port $(PORT)
+
+## make test — install what the tests need and run the whole suite (DATABASE_URL selects the database)
+test: install-test
+	$(BIN)/ruff check govcrm config bench
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django makemigrations --check --dry-run
+	$(BIN)/pytest -p no:cacheprovider
+
+lint: install-test
+	$(BIN)/ruff check govcrm config bench
+	$(BIN)/ruff format --check govcrm config bench
+
+bench: install-test
+	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/queries.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
+
+## make lock — re-pin requirements*.lock from pyproject.toml in a throw-away environment
+lock:
+	rm -rf /tmp/govcrm-lock && $(PYTHON) -m venv /tmp/govcrm-lock
+	/tmp/govcrm-lock/bin/pip install --quiet --upgrade pip
+	/tmp/govcrm-lock/bin/pip install --quiet .
+	/tmp/govcrm-lock/bin/pip freeze --exclude govcrm > requirements.lock
+	/tmp/govcrm-lock/bin/pip install --quiet '.[test]'
+	/tmp/govcrm-lock/bin/pip freeze --exclude govcrm | grep -vxFf requirements.lock > requirements-test.lock
+	rm -rf /tmp/govcrm-lock build *.egg-info

@@ -1,0 +1,87 @@
+"""`govcrm up [--host H] [--port P]`: everything of the embedded default in one command.
+
+Migrates, collects static files, loads demo data into an empty database, starts the
+background worker, and serves the web application with gunicorn (2 worker processes by
+default), printing the URL and the demo accounts. Stops the children on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, load demo data if empty, start the worker and serve the application."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("GOVCRM_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("GOVCRM_WEB_WORKERS", "2")))
+        parser.add_argument("--demo-cases", type=int, default=int(os.environ.get("GOVCRM_DEMO_CASES", "5000")))
+        parser.add_argument("--no-worker", action="store_true")
+
+    def handle(self, *args, **opts):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        from govcrm.cases.models import Case
+
+        if not Case.objects.exists() and opts["demo_cases"] > 0:
+            self.stdout.write(f"Empty database: loading {opts['demo_cases']} demo cases …")
+            call_command("demo", cases=opts["demo_cases"], seed=1)
+        children: list[subprocess.Popen] = []
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
+                                                                      "config.settings.local")}
+        exe = [sys.executable, "-m", "govcrm"]
+        if not opts["no_worker"]:
+            children.append(subprocess.Popen([*exe, "worker"], env=env))
+        for extra in getattr(settings, "GOVCRM_UP_EXTRA_PROCESSES", []):
+            children.append(subprocess.Popen([*exe, *extra], env=env))
+        url = f"http://{opts['host']}:{opts['port']}/"
+        self._banner(url)
+        web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{opts['host']}:{opts['port']}",
+             "--workers", str(opts["workers"]), "--access-logfile", "-", "--log-level", "warning"],
+            env=env,
+        )
+        children.append(web)
+
+        def stop(*_):
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            web.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop()
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+    def _banner(self, url: str) -> None:
+        w = self.stdout.write
+        w("")
+        w(f"GovCRM is running at {url}")
+        w(f"  staff console  {url}console/     admin  {url}admin/")
+        w(f"  REST API       {url}api/v1/docs  OpenAPI {url}api/v1/openapi.json")
+        w(f"  data and state {settings.GOVCRM_HOME}")
+        try:
+            from govcrm.demo.city import DEMO_PASSWORD, demo_accounts
+        except ImportError:
+            return
+        w(f"Demo accounts (password: {DEMO_PASSWORD}):")
+        for username, role, unit in demo_accounts():
+            w(f"  {username:<18} {role:<12} {unit}")
+        w("")
