@@ -292,7 +292,8 @@ def case_transition(*, actor: Actor, case: Case | str, action: str, data: dict |
     number = case if isinstance(case, str) else case.number
     with transaction.atomic():
         try:
-            case = Case.objects.select_for_update().select_related("lead_unit", "category__parent__parent").get(
+            case = Case.objects.select_for_update(of=("self",)).select_related(
+                "lead_unit", "category__parent__parent").get(
                 number=number)
         except Case.DoesNotExist:
             raise NotFound(_("No such case.")) from None

@@ -38,12 +38,12 @@ class Category(BilingualNameMixin, TimestampedModel):
 
 
 class CaseType(models.TextChoices):
-    INQUIRY = "inquiry", _("Inquiry 咨询")
-    HELP = "help", _("Help request 求助")
-    COMPLAINT = "complaint", _("Complaint 投诉")
-    REPORT = "report", _("Report 举报")
-    SUGGESTION = "suggestion", _("Suggestion 建议")
-    PRAISE = "praise", _("Praise 表扬")
+    INQUIRY = "inquiry", _("Inquiry")
+    HELP = "help", _("Help request")
+    COMPLAINT = "complaint", _("Complaint")
+    REPORT = "report", _("Report")
+    SUGGESTION = "suggestion", _("Suggestion")
+    PRAISE = "praise", _("Praise")
 
 
 class Urgency(models.TextChoices):
@@ -138,8 +138,8 @@ class CaseAssignment(models.Model):
     """A unit's part in a case: the lead 主办 or a co-handler 协办, current or past."""
 
     class Role(models.TextChoices):
-        LEAD = "lead", _("Lead unit 主办")
-        CO = "co", _("Co-handler 协办")
+        LEAD = "lead", _("Lead unit")
+        CO = "co", _("Co-handler")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assignments")

@@ -25,14 +25,14 @@ from govcrm.organization.models import Role
 
 
 class Status(models.TextChoices):
-    REGISTERED = "registered", _("Registered 受理")
-    DISPATCHED = "dispatched", _("Dispatched 已派单")
-    ACCEPTED = "accepted", _("Accepted 已签收")
-    IN_PROGRESS = "in_progress", _("In progress 办理中")
-    RETURNED = "returned", _("Returned 已退单")
-    REPLIED = "replied", _("Replied 已答复")
-    FOLLOW_UP = "follow_up", _("Follow-up 待回访")
-    CLOSED = "closed", _("Closed 已结案")
+    REGISTERED = "registered", _("Registered")
+    DISPATCHED = "dispatched", _("Dispatched")
+    ACCEPTED = "accepted", _("Accepted")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RETURNED = "returned", _("Returned")
+    REPLIED = "replied", _("Replied")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    CLOSED = "closed", _("Closed")
 
 
 OPEN_STATES = frozenset(s for s in Status if s != Status.CLOSED)
@@ -41,10 +41,10 @@ UNIT_STATES = frozenset({Status.DISPATCHED, Status.ACCEPTED, Status.IN_PROGRESS}
 
 
 class CloseReason(models.TextChoices):
-    FIRST_CONTACT = "first_contact", _("Resolved at first contact 直接办结")
-    FOLLOWED_UP = "followed_up", _("Followed up 已回访")
-    WITHDRAWN = "withdrawn", _("Withdrawn 撤销")
-    MERGED = "merged", _("Merged 并案")
+    FIRST_CONTACT = "first_contact", _("Resolved at first contact")
+    FOLLOWED_UP = "followed_up", _("Followed up")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    MERGED = "merged", _("Merged")
 
 
 class ReturnReason(models.TextChoices):
@@ -85,45 +85,45 @@ def _m(name, label, sources, target, roles, **kw) -> Move:
 S = Status
 ALL_OPEN = OPEN_STATES
 MOVES: dict[str, Move] = {m.name: m for m in [
-    _m("dispatch", _("Dispatch 派单"), {S.REGISTERED, S.RETURNED}, S.DISPATCHED, CENTRE_DECIDERS | {Role.AGENT},
+    _m("dispatch", _("Dispatch"), {S.REGISTERED, S.RETURNED}, S.DISPATCHED, CENTRE_DECIDERS | {Role.AGENT},
        public=True),
     # Second-level dispatch: a district passes the case down to a street in its subtree.
-    _m("subdispatch", _("Dispatch down 二级派单"), {S.ACCEPTED}, S.DISPATCHED, UNIT, unit_bound=True),
-    _m("resolve_first_contact", _("Resolve at first contact 直接办结"), {S.REGISTERED}, S.CLOSED,
+    _m("subdispatch", _("Dispatch down"), {S.ACCEPTED}, S.DISPATCHED, UNIT, unit_bound=True),
+    _m("resolve_first_contact", _("Resolve at first contact"), {S.REGISTERED}, S.CLOSED,
        {Role.AGENT, Role.DISPATCHER}, public=True),
-    _m("accept", _("Accept 签收"), {S.DISPATCHED}, S.ACCEPTED, UNIT, unit_bound=True, public=True),
-    _m("return", _("Return 退单"), {S.DISPATCHED, S.ACCEPTED}, S.RETURNED, UNIT, unit_bound=True,
+    _m("accept", _("Accept"), {S.DISPATCHED}, S.ACCEPTED, UNIT, unit_bound=True, public=True),
+    _m("return", _("Return"), {S.DISPATCHED, S.ACCEPTED}, S.RETURNED, UNIT, unit_bound=True,
        needs_reason=True),
-    _m("arbitrate", _("Reject the return 退单仲裁"), {S.RETURNED}, S.DISPATCHED, CENTRE_DECIDERS,
+    _m("arbitrate", _("Reject the return"), {S.RETURNED}, S.DISPATCHED, CENTRE_DECIDERS,
        needs_reason=True),
-    _m("transfer", _("Transfer 转派"), {S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS}, S.DISPATCHED,
+    _m("transfer", _("Transfer"), {S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS}, S.DISPATCHED,
        CENTRE_DECIDERS, needs_reason=True),
-    _m("contact", _("Record contact with the citizen 联系市民"), {S.ACCEPTED, S.IN_PROGRESS}, S.IN_PROGRESS,
+    _m("contact", _("Record contact with the citizen"), {S.ACCEPTED, S.IN_PROGRESS}, S.IN_PROGRESS,
        UNIT, unit_bound=True),
-    _m("reply", _("Reply 办结答复"), {S.ACCEPTED, S.IN_PROGRESS}, S.REPLIED, UNIT, unit_bound=True,
+    _m("reply", _("Reply"), {S.ACCEPTED, S.IN_PROGRESS}, S.REPLIED, UNIT, unit_bound=True,
        public=True),
-    _m("review", _("Approve the reply 审核通过"), {S.REPLIED}, S.FOLLOW_UP, CENTRE_DECIDERS),
-    _m("send_back", _("Send back for redo 退回重办"), {S.REPLIED}, S.IN_PROGRESS, CENTRE_DECIDERS,
+    _m("review", _("Approve the reply"), {S.REPLIED}, S.FOLLOW_UP, CENTRE_DECIDERS),
+    _m("send_back", _("Send back for redo"), {S.REPLIED}, S.IN_PROGRESS, CENTRE_DECIDERS,
        needs_reason=True),
-    _m("follow_up", _("Record the follow-up 回访"), {S.FOLLOW_UP}, S.CLOSED, {Role.AGENT, *CENTRE_DECIDERS},
+    _m("follow_up", _("Record the follow-up"), {S.FOLLOW_UP}, S.CLOSED, {Role.AGENT, *CENTRE_DECIDERS},
        public=True),
-    _m("reopen", _("Reopen 重办"), {S.CLOSED}, S.DISPATCHED, CENTRE_DECIDERS, needs_reason=True, public=True),
-    _m("request_extension", _("Request an extension 申请延期"), {S.ACCEPTED, S.IN_PROGRESS}, None, UNIT,
+    _m("reopen", _("Reopen"), {S.CLOSED}, S.DISPATCHED, CENTRE_DECIDERS, needs_reason=True, public=True),
+    _m("request_extension", _("Request an extension"), {S.ACCEPTED, S.IN_PROGRESS}, None, UNIT,
        unit_bound=True, needs_reason=True),
-    _m("approve_extension", _("Approve the extension 批准延期"), {S.ACCEPTED, S.IN_PROGRESS}, None,
+    _m("approve_extension", _("Approve the extension"), {S.ACCEPTED, S.IN_PROGRESS}, None,
        CENTRE_DECIDERS),
-    _m("reject_extension", _("Reject the extension 驳回延期"), {S.ACCEPTED, S.IN_PROGRESS}, None,
+    _m("reject_extension", _("Reject the extension"), {S.ACCEPTED, S.IN_PROGRESS}, None,
        CENTRE_DECIDERS, needs_reason=True),
-    _m("pause", _("Pause the clock 暂停计时"), {S.ACCEPTED, S.IN_PROGRESS}, None, UNIT, unit_bound=True,
+    _m("pause", _("Pause the clock"), {S.ACCEPTED, S.IN_PROGRESS}, None, UNIT, unit_bound=True,
        needs_reason=True),
-    _m("resume", _("Resume the clock 恢复计时"), {S.ACCEPTED, S.IN_PROGRESS}, None,
+    _m("resume", _("Resume the clock"), {S.ACCEPTED, S.IN_PROGRESS}, None,
        UNIT | CENTRE_DECIDERS, unit_bound=True),
-    _m("supervise", _("Supervise 督办"), {S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.RETURNED}, None,
+    _m("supervise", _("Supervise"), {S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.RETURNED}, None,
        {Role.SUPERVISOR, Role.ADMIN}, needs_reason=True),
-    _m("merge", _("Merge into another case 并案"), ALL_OPEN, S.CLOSED, CENTRE_DECIDERS, public=True),
-    _m("withdraw", _("Withdraw 撤销"), {S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.RETURNED},
+    _m("merge", _("Merge into another case"), ALL_OPEN, S.CLOSED, CENTRE_DECIDERS, public=True),
+    _m("withdraw", _("Withdraw"), {S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.RETURNED},
        S.CLOSED, {Role.AGENT, *CENTRE_DECIDERS}, needs_reason=True, public=True),
-    _m("note", _("Add a note 备注"), set(Status), None, CENTRE | UNIT | {Role.ANALYST}, unit_bound=True),
+    _m("note", _("Add a note"), set(Status), None, CENTRE | UNIT | {Role.ANALYST}, unit_bound=True),
 ]}
 # Moves made by the system itself (not offered to people).
 SYSTEM_MOVES = frozenset({"register"})

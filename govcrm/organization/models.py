@@ -75,11 +75,11 @@ class Area(TreeNode):
 
 
 class Role(models.TextChoices):
-    AGENT = "agent", _("Agent 话务员")
-    DISPATCHER = "dispatcher", _("Dispatcher 派单员")
-    HANDLER = "handler", _("Unit handler 承办人")
+    AGENT = "agent", _("Agent")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    HANDLER = "handler", _("Unit handler")
     MANAGER = "manager", _("Unit manager")
-    SUPERVISOR = "supervisor", _("Supervisor 督办员")
+    SUPERVISOR = "supervisor", _("Supervisor")
     ANALYST = "analyst", _("Analyst")
     ADMIN = "admin", _("Administrator")
 
