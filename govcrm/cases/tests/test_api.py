@@ -108,3 +108,48 @@ def test_categories_tree(db):
     urban = next(n for n in tree if n["code"] == "urban")
     lighting = next(n for n in urban["children"] if n["code"] == "urban.lighting")
     assert any(n["code"] == LEAF for n in lighting["children"])
+
+
+def test_whole_lifecycle_through_the_api(city, api_client_for):
+    agent, dispatcher, district, street = (api_client_for(u) for u in
+                                           ("agent", "dispatcher", "district_manager", "street_handler"))
+    r = post_json(agent, "/api/v1/cases", {
+        "category": LEAF, "case_type": "complaint", "description": "路灯坏了",
+        "citizen": {"name": "李四", "phone": "13900139000"}, "area": "d1s1g1"})
+    number = r.json()["number"]
+
+    def act(client, action, **body):
+        resp = post_json(client, f"/api/v1/cases/{number}/actions/{action}", body)
+        assert resp.status_code == 200, (action, resp.content)
+        return resp.json()
+
+    assert act(dispatcher, "dispatch", unit="gov-d1", co_units=["water"])["status"] == "dispatched"
+    act(district, "accept")
+    assert act(district, "subdispatch", unit="gov-d1s1")["lead_unit"]["code"] == "gov-d1s1"
+    act(street, "accept")
+    act(street, "contact", method="phone")
+    assert act(street, "reply", reply="已更换灯泡")["status"] == "replied"
+    assert act(dispatcher, "send_back", reason="请附照片")["status"] == "in_progress"
+    act(street, "reply", reply="已更换灯泡，附照片")
+    assert act(dispatcher, "review")["status"] == "follow_up"
+    final = act(agent, "follow_up", resolved=True, satisfied=True, rating=5)
+    assert final["status"] == "closed" and final["close_reason"] == "followed_up"
+    assert [e["action"] for e in final["events"]] == [
+        "register", "dispatch", "accept", "subdispatch", "accept", "contact", "reply", "send_back", "reply",
+        "review", "follow_up"]
+    # a refused move: clear error, nothing changed
+    resp = post_json(street, f"/api/v1/cases/{number}/actions/reply", {"reply": "again"})
+    assert resp.status_code in (403, 404, 409)
+    assert "message" in resp.json()
+    assert len(agent.get(f"/api/v1/cases/{number}").json()["events"]) == 11
+
+
+def test_move_refused_in_wrong_state_is_409(city, api_client_for):
+    agent = api_client_for("agent")
+    number = post_json(agent, "/api/v1/cases", {"category": LEAF, "case_type": "help",
+                                                "description": "x"}).json()["number"]
+    r = post_json(api_client_for("dispatcher"), f"/api/v1/cases/{number}/actions/review", {})
+    assert r.status_code == 409
+    assert r.json()["code"] == "not_allowed"
+    r = post_json(api_client_for("dispatcher"), f"/api/v1/cases/{number}/actions/dispatch", {"unit": "nope"})
+    assert r.status_code == 422 and "unit" in r.json()["details"]
