@@ -435,6 +435,8 @@ def _h_follow_up(*, case, data, now, event_data, **_kw):
 
 
 def _h_reopen(*, case, data, now, event_data, **_kw):
+    if case.close_reason in (CloseReason.MERGED, CloseReason.WITHDRAWN):
+        raise NotAllowed(_("A merged or withdrawn case is not reopened; open a new case instead."))
     unit = _unit_by_code(data["unit"]) if data.get("unit") else case.lead_unit
     if unit is None:
         raise _fail("unit", _("Choose a unit."))

@@ -244,6 +244,8 @@ def test_withdraw(city):
     move(city.actor("agent"), case, "withdraw", reason="市民撤诉")
     case = fresh(case)
     assert case.status == Status.CLOSED and case.close_reason == "withdrawn"
+    with pytest.raises(NotAllowed):  # withdrawn (or merged) cases are not reopened
+        move(city.actor("dispatcher"), case, "reopen", reason="x")
 
 
 def test_note_in_any_state_changes_nothing(city):
