@@ -22,3 +22,13 @@ def api_client_for(city):
         return Client(headers={"Authorization": f"Bearer {token}"})
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_cache():
+    """Each test starts with an empty reference-data cache (its rows roll back between tests)."""
+    from govcrm.common.reference import invalidate
+
+    invalidate()
+    yield
+    invalidate()

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from govcrm.citizens.actions import CitizenInput, citizen_find_or_create
 from govcrm.common.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
+from govcrm.common.reference import cached
 from govcrm.organization.models import Area, Unit
 from govcrm.organization.queries import SYSTEM, Actor
 
@@ -69,11 +70,11 @@ def _fail(field_name: str, message: str) -> ValidationFailed:
 
 
 def _validate(data: CaseInput) -> tuple[Category, Area | None]:
-    try:
-        category = Category.objects.select_related("parent__parent").get(code=data.category, active=True)
-    except Category.DoesNotExist:
-        raise _fail("category", _("Unknown category: %(code)s") % {"code": data.category}) from None
-    if category.children.filter(active=True).exists():
+    categories = cached("categories", _load_categories)
+    category, is_leaf = categories.get(data.category, (None, False))
+    if category is None:
+        raise _fail("category", _("Unknown category: %(code)s") % {"code": data.category})
+    if not is_leaf:
         raise _fail("category", _("Choose a most specific category, not %(code)s") % {"code": data.category})
     if data.case_type not in CaseType.values:
         raise _fail("case_type", _("Unknown case type: %(value)s") % {"value": data.case_type})
@@ -93,7 +94,9 @@ def _validate(data: CaseInput) -> tuple[Category, Area | None]:
         raise _fail("address", _("The address is longer than %(n)d characters.") % {"n": 300})
     area = None
     if data.area:
-        area = Area.objects.select_related("parent__parent").filter(code=data.area).first()
+        area = cached("areas", lambda: {
+            a.code: a for a in Area.objects.select_related("parent__parent")
+        }).get(data.area)
         if area is None:
             raise _fail("area", _("Unknown area: %(code)s") % {"code": data.area})
     if (data.lat is None) != (data.lon is None):
@@ -101,6 +104,13 @@ def _validate(data: CaseInput) -> tuple[Category, Area | None]:
     if data.lat is not None and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
         raise _fail("location", _("Latitude or longitude out of range."))
     return category, area
+
+
+def _load_categories() -> dict[str, tuple[Category, bool]]:
+    """Active categories by code, with their parents loaded, and whether each is a leaf."""
+    nodes = list(Category.objects.filter(active=True).select_related("parent__parent"))
+    parents = {n.parent_id for n in nodes}
+    return {n.code: (n, n.pk not in parents) for n in nodes}
 
 
 def _draw_number(now: dt.datetime) -> str:
@@ -114,7 +124,7 @@ def _draw_number(now: dt.datetime) -> str:
 def _append_event(case: Case, *, actor: Actor, action: str, at: dt.datetime, from_status: str,
                   to_status: str, reason_code: str = "", reason: str = "", data: dict | None = None,
                   public: bool = False) -> CaseEvent:
-    last = case.events.order_by("-seq").values_list("seq", "at").first()
+    last = case.events.order_by("-seq").values_list("seq", "at").first() if case.version > 1 else None
     seq = (last[0] + 1) if last else 1
     if last and at < last[1]:
         at = last[1]  # event times never go backwards, even if clocks of two web nodes disagree
@@ -202,7 +212,8 @@ def case_register_idempotent(*, actor: Actor, data: CaseInput, key: str, scope: 
 
 
 def _unit_by_code(code: Any, field_name: str = "unit") -> Unit:
-    unit = Unit.objects.filter(code=code, active=True).first() if isinstance(code, str) else None
+    units = cached("units", lambda: {u.code: u for u in Unit.objects.filter(active=True)})
+    unit = units.get(code) if isinstance(code, str) else None
     if unit is None:
         raise _fail(field_name, _("Unknown unit: %(code)s") % {"code": code})
     return unit

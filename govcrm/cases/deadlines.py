@@ -130,9 +130,12 @@ class WorkCalendar:
 
 
 def calendar_from_db() -> WorkCalendar:
+    from govcrm.common.reference import cached
+
     from .models import CalendarOverride
 
-    return WorkCalendar(overrides=dict(CalendarOverride.objects.values_list("date", "is_workday")))
+    return cached("calendar", lambda: WorkCalendar(
+        overrides=dict(CalendarOverride.objects.values_list("date", "is_workday"))))
 
 
 @dataclass(frozen=True)
@@ -152,26 +155,20 @@ DEFAULT_LIMITS = {
 
 def limits_for(category, urgency: str) -> Limits:
     """The most specific policy: the leaf category, its ancestors, then the default."""
+    from govcrm.common.reference import cached
+
     from .models import DeadlinePolicy
 
-    chain = []
+    policies = cached("deadline_policies", lambda: {
+        (p.category_id, p.urgency): Limits(p.accept_hours, p.contact_hours, p.reply_days)
+        for p in DeadlinePolicy.objects.all()
+    })
     node = category
     while node is not None:
-        chain.append(node.pk)
+        if (node.pk, urgency) in policies:
+            return policies[(node.pk, urgency)]
         node = node.parent
-    policies = {
-        p.category_id: p for p in DeadlinePolicy.objects.filter(urgency=urgency).filter(
-            category_id__in=chain
-        )
-    }
-    for pk in chain:
-        if pk in policies:
-            p = policies[pk]
-            return Limits(p.accept_hours, p.contact_hours, p.reply_days)
-    default = DeadlinePolicy.objects.filter(urgency=urgency, category__isnull=True).first()
-    if default:
-        return Limits(default.accept_hours, default.contact_hours, default.reply_days)
-    return DEFAULT_LIMITS.get(urgency, DEFAULT_LIMITS["normal"])
+    return policies.get((None, urgency)) or DEFAULT_LIMITS.get(urgency, DEFAULT_LIMITS["normal"])
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from govcrm.common.reference import cached
 from govcrm.organization.models import Area, Unit
 
 from .models import Category, DispatchRule
@@ -29,17 +30,18 @@ def _chain(node) -> list:
 
 
 def rule_for(category: Category, area: Area | None) -> RuleMatch | None:
-    categories = _chain(category)
-    areas = [*_chain(area), None]
-    rules = {
-        (r.category_id, r.area_id): r
-        for r in DispatchRule.objects.filter(
-            active=True, category__in=categories, unit__active=True
-        ).select_related("unit")
-    }
-    for cat in categories:
-        for ar in areas:
-            rule = rules.get((cat.pk, ar.pk if ar else None))
-            if rule:
-                return RuleMatch(rule.pk, rule.unit, tuple(rule.co_units.filter(active=True)))
+    rules = cached("dispatch_rules", _load_rules)
+    for cat in _chain(category):
+        for ar in [*_chain(area), None]:
+            match = rules.get((cat.pk, ar.pk if ar else None))
+            if match:
+                return match
     return None
+
+
+def _load_rules() -> dict[tuple[int, int | None], RuleMatch]:
+    rules = DispatchRule.objects.filter(active=True, unit__active=True).select_related("unit")
+    return {
+        (r.category_id, r.area_id): RuleMatch(r.pk, r.unit, tuple(u for u in r.co_units.all() if u.active))
+        for r in rules.prefetch_related("co_units")
+    }

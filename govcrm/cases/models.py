@@ -11,12 +11,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from govcrm.common.models import BilingualNameMixin, TimestampedModel
+from govcrm.common.reference import InvalidatesReferenceCache
 from govcrm.organization.models import Area, Unit
 
 from .workflow import Status
 
 
-class Category(BilingualNameMixin, TimestampedModel):
+class Category(InvalidatesReferenceCache, BilingualNameMixin, TimestampedModel):
     """Three levels: e.g. 城乡建设 → 市政设施 → 路灯. Only leaves are chosen at intake."""
 
     code = models.CharField(_("code"), max_length=64, unique=True)
@@ -150,6 +151,9 @@ class CaseAssignment(models.Model):
     class Meta:
         indexes = [models.Index(fields=["unit", "active", "case"], name="assignment_unit_active")]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.role} {self.unit_id}"
+
 
 class ImmutableError(Exception):
     pass
@@ -178,6 +182,9 @@ class CaseEvent(models.Model):
         ordering = ["case", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.action}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ImmutableError("Case events are immutable")
@@ -199,6 +206,9 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
+
 
 class CaseNumberSequence(models.Model):
     """The last number given out per day; rows are locked while a number is drawn."""
@@ -206,8 +216,11 @@ class CaseNumberSequence(models.Model):
     day = models.CharField(max_length=8, unique=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
 
-class DeadlinePolicy(TimestampedModel):
+
+class DeadlinePolicy(InvalidatesReferenceCache, TimestampedModel):
     """Time limits per category × urgency; a category's policy applies to its whole subtree.
 
     The most specific policy wins: the case's leaf category, then its parents, then the
@@ -235,7 +248,7 @@ class DeadlinePolicy(TimestampedModel):
         return f"{self.category or '*'} / {self.urgency}"
 
 
-class CalendarOverride(TimestampedModel):
+class CalendarOverride(InvalidatesReferenceCache, TimestampedModel):
     """A local exception to the national calendar: an extra holiday or working day."""
 
     date = models.DateField(unique=True)
@@ -251,7 +264,7 @@ class CalendarOverride(TimestampedModel):
         return f"{self.date} {'workday' if self.is_workday else 'holiday'}"
 
 
-class DispatchRule(TimestampedModel):
+class DispatchRule(InvalidatesReferenceCache, TimestampedModel):
     """category × area → responsible unit. The most specific matching rule wins."""
 
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="dispatch_rules")

@@ -74,7 +74,7 @@ def case_list(actor: Actor, f: CaseFilter | None = None) -> QuerySet[Case]:
         qs = qs.filter(overdue) if f.overdue else qs.exclude(overdue)
     if f.q:
         sql = search.matching_ids_sql(f.q)
-        qs = qs.filter(id__in=RawSQL(*sql)) if sql else qs.none()
+        qs = qs.filter(id__in=RawSQL(*sql)) if sql else qs.none()  # noqa: S611 - terms are bound parameters
     return qs.select_related(*LIST_RELATED).order_by("-created_at", "-id")
 
 
@@ -89,10 +89,7 @@ def case_queue(actor: Actor, queue: str) -> QuerySet[Case]:
     """A work queue of the actor's role. Unit queues list what the unit subtree holds now."""
     now = timezone.now()
     soon = now + dt.timedelta(hours=settings.GOVCRM_DUE_SOON_HOURS)
-    if actor.is_centre:
-        qs = Case.objects.all()
-    else:
-        qs = Case.objects.filter(lead_unit__path__startswith=actor.unit_path)
+    qs = Case.objects.all() if actor.is_centre else Case.objects.filter(lead_unit__path__startswith=actor.unit_path)
     filters = {
         "to_dispatch": Q(status__in=[Status.REGISTERED, Status.RETURNED]),
         "to_accept": Q(status=Status.DISPATCHED),

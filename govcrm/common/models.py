@@ -20,6 +20,9 @@ class BilingualNameMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         from django.utils.translation import get_language
@@ -28,6 +31,3 @@ class BilingualNameMixin(models.Model):
         if lang.startswith("en") and self.name_en:
             return self.name_en
         return self.name_zh
-
-    def __str__(self) -> str:
-        return self.name

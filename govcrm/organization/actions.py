@@ -12,7 +12,7 @@ from govcrm.common.errors import NotFound
 
 from .models import ApiToken
 
-TOKEN_PREFIX = "gcrm_"
+TOKEN_PREFIX = "gcrm_"  # noqa: S105 - a public marker, not a secret
 
 
 def token_digest(token: str) -> str:

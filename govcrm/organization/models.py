@@ -11,9 +11,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from govcrm.common.models import BilingualNameMixin, TimestampedModel
+from govcrm.common.reference import InvalidatesReferenceCache
 
 
-class TreeNode(BilingualNameMixin, TimestampedModel):
+class TreeNode(InvalidatesReferenceCache, BilingualNameMixin, TimestampedModel):
     code = models.CharField(_("code"), max_length=64, unique=True)
     path = models.CharField(max_length=512, db_index=True, editable=False)
 

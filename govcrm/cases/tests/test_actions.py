@@ -1,6 +1,7 @@
 """Every move of the state table, a refused one for each kind of refusal, and the lifecycle."""
 
 import datetime as dt
+import itertools
 
 import pytest
 from django.utils import timezone
@@ -42,8 +43,8 @@ def test_full_lifecycle(city):
     assert case.rating == 5 and case.first_contact_at and case.accepted_at and case.replied_at
     assert actions_of(case) == ["register", "dispatch", "accept", "contact", "reply", "review", "follow_up"]
     events = list(case.events.order_by("seq"))
-    assert all(a.to_status == b.from_status for a, b in zip(events, events[1:], strict=False))
-    assert all(a.at <= b.at for a, b in zip(events, events[1:], strict=False))
+    assert all(a.to_status == b.from_status for a, b in itertools.pairwise(events))
+    assert all(a.at <= b.at for a, b in itertools.pairwise(events))
 
 
 def test_dispatch_rule_applies_at_intake_most_specific_wins(city):
@@ -233,8 +234,8 @@ def test_merge_duplicates(city):
     assert actions_of(a)[-1] == "merged_in"
     with pytest.raises(ValidationFailed):
         move(city.actor("dispatcher"), a, "merge", into=a.number)
+    c = register(city.actor("agent"))
     with pytest.raises(ValidationFailed):  # a closed case cannot take merges
-        c = register(city.actor("agent"))
         move(city.actor("dispatcher"), c, "merge", into=b.number)
 
 

@@ -6,6 +6,7 @@ contiguous and times monotonic; each event starts where the previous ended; noth
 """
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -62,7 +63,7 @@ def test_random_moves_keep_invariants(city, steps):
     assert case.status in Status.values
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[-1].to_status == case.status
-    for a, b in zip(events, events[1:], strict=False):
+    for a, b in itertools.pairwise(events):
         assert a.at <= b.at
         assert b.from_status == a.to_status or b.action == "merged_in"
     assert (case.closed_at is not None) == (case.status == Status.CLOSED)

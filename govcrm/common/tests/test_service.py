@@ -47,10 +47,10 @@ def test_token_command_prints_a_working_token(city):
 
 
 def test_tokens_are_stored_hashed(city):
+    import hashlib
+
     from govcrm.organization.actions import api_token_create
     from govcrm.organization.models import ApiToken
-
-    import hashlib
 
     token = api_token_create(username="agent")
     record = ApiToken.objects.get()
