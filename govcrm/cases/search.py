@@ -19,12 +19,11 @@ import re
 from django.db import connection
 
 _WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
-STOPWORDS = frozenset(
-    (
-        "的 了 是 在 我 有 和 就 不 人 都 一 一个 上 也 很 到 说 要 去 你 会 着 没有 看 好 自己 这 那 吗 呢 吧 啊 "
-        "the a an and or of to in on at is are was were be been it this that for with as by from please"
-    ).split()  # noqa: SIM905 - one readable line of words
+_STOPWORD_TEXT = (
+    "的 了 是 在 我 有 和 就 不 人 都 一 一个 上 也 很 到 说 要 去 你 会 着 没有 看 好 自己 这 那 吗 呢 吧 啊 "
+    "the a an and or of to in on at is are was were be been it this that for with as by from please"
 )
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @functools.cache
