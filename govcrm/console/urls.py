@@ -1,3 +1,20 @@
+"""The staff console: /console/…"""
+
+from django.urls import path
+
+from .views import auth, cases, intake, queues, search
 
 app_name = "console"
-urlpatterns: list = []
+urlpatterns = [
+    path("", queues.dashboard, name="dashboard"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("language/", auth.language, name="language"),
+    path("queues/<slug:queue>/", queues.queue, name="queue"),
+    path("cases/<str:number>/", cases.case_detail, name="case"),
+    path("cases/<str:number>/actions/<slug:action>/", cases.case_action, name="case_action"),
+    path("intake/", intake.intake, name="intake"),
+    path("intake/lookup", intake.lookup, name="intake_lookup"),
+    path("intake/categories", intake.categories, name="intake_categories"),
+    path("search/", search.search, name="search"),
+]

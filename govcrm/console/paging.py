@@ -1,0 +1,143 @@
+"""Keyset pagination for case lists that stay fast at a million rows.
+
+Rules:
+- A page is found by the ordering key of the row before it (`after`) or after it (`before`),
+  never by OFFSET, so page 2,000 costs what page 1 costs.
+- The queryset's own `order_by` is the key; its last field must be unique (the queues and
+  `case_list` end in `id`). Only plain fields of the model are supported.
+- NULLs sort as the database sorts them (`nulls_order_largest`), so the cursor works on SQLite
+  and PostgreSQL alike.
+- At most one COUNT(*) per page, and none when the caller does not ask for a total.
+- A cursor is an opaque, URL-safe token; a malformed one is ignored (first page), since it only
+  bounds a query that is already scoped to the actor.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    total: int | None
+    next_cursor: str | None
+    prev_cursor: str | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.prev_cursor is not None
+
+
+def _ordering(qs: QuerySet) -> list[tuple[str, bool]]:
+    fields = list(qs.query.order_by) or ["pk"]
+    out = []
+    for f in fields:
+        if not isinstance(f, str) or "__" in f or f.lstrip("-") == "?":
+            raise ValueError(f"keyset pagination needs plain field ordering, not {f!r}")
+        desc = f.startswith("-")
+        name = f.lstrip("-")
+        out.append(("id" if name == "pk" else name, desc))
+    return out
+
+
+def _encode(values: list[Any]) -> str:
+    plain = [{"t": v.isoformat()} if isinstance(v, dt.datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(token: str, qs: QuerySet, order: list[tuple[str, bool]]) -> list[Any] | None:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(raw, list) or len(raw) != len(order):
+        return None
+    values = []
+    for (name, _desc), v in zip(order, raw, strict=True):
+        if isinstance(v, dict):
+            v = v.get("t")
+        if v is None:
+            values.append(None)
+            continue
+        try:
+            values.append(qs.model._meta.get_field(name).to_python(v))
+        except Exception:  # any malformed value: treat the cursor as absent
+            return None
+    return values
+
+
+def _beyond(qs: QuerySet, order: list[tuple[str, bool]], values: list[Any]) -> Q | None:
+    """Rows strictly after `values` in `order`; None means no row can follow."""
+    name, desc = order[0]
+    value = values[0]
+    nullable = qs.model._meta.get_field(name).null
+    # Where NULLs come in this direction: after every value, or before every value.
+    nulls_last = connection.features.nulls_order_largest != desc
+    if value is None:
+        after: Q | None = None if nulls_last else Q(**{f"{name}__isnull": False})
+        equal = Q(**{f"{name}__isnull": True})
+    else:
+        after = Q(**{f"{name}__{'lt' if desc else 'gt'}": value})
+        if nullable and nulls_last:
+            after |= Q(**{f"{name}__isnull": True})
+        equal = Q(**{name: value})
+    if len(order) == 1:
+        return after
+    rest = _beyond(qs, order[1:], values[1:])
+    tie = (equal & rest) if rest is not None else None
+    if after is None:
+        return tie
+    return after if tie is None else (after | tie)
+
+
+def _key(obj, order: list[tuple[str, bool]]) -> str:
+    return _encode([getattr(obj, name) for name, _desc in order])
+
+
+def keyset_page(qs: QuerySet, *, size: int, after: str | None = None, before: str | None = None,
+                with_total: bool = True) -> Page:
+    """One page of an ordered queryset, and cursors to its neighbours."""
+    order = _ordering(qs)
+    total = qs.count() if with_total else None
+    if before:
+        values = _decode(before, qs, order)
+        if values is not None:
+            reverse = [(name, not desc) for name, desc in order]
+            cond = _beyond(qs, reverse, values)
+            rows = list((qs.reverse().filter(cond) if cond is not None else qs.none())[:size + 1])
+            more = len(rows) > size
+            rows = rows[:size][::-1]
+            return Page(
+                items=rows,
+                total=total,
+                next_cursor=_key(rows[-1], order) if rows else None,
+                prev_cursor=_key(rows[0], order) if rows and more else None,
+            )
+    values = _decode(after, qs, order) if after else None
+    if values is not None:
+        cond = _beyond(qs, order, values)
+        page_qs = qs.filter(cond) if cond is not None else qs.none()
+    else:
+        page_qs = qs
+    rows = list(page_qs[:size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(
+        items=rows,
+        total=total,
+        next_cursor=_key(rows[-1], order) if rows and more else None,
+        prev_cursor=_key(rows[0], order) if rows and values is not None else None,
+    )

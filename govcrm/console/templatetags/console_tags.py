@@ -1,0 +1,202 @@
+"""Presentation helpers of the console templates: labels, deadline badges, pager links.
+
+Rules:
+- A deadline is "overdue" once passed while the stage it limits is not done and a unit holds
+  the case; "due soon" within GOVCRM_DUE_SOON_HOURS of it; a paused clock shows "paused".
+- Labels come from the state table and the models' choices; the console adds the few that
+  are not moves (register, merged_in) and the queue names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django import template
+from django.conf import settings
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from govcrm.cases.workflow import CENTRE, MOVES, UNIT_STATES, CloseReason, PauseReason, ReturnReason, Status
+from govcrm.citizens.models import Identity
+from govcrm.organization.models import Role
+
+register = template.Library()
+
+QUEUE_LABELS = {
+    "to_dispatch": _("To dispatch"),
+    "to_accept": _("To accept"),
+    "in_progress": _("In progress"),
+    "due_soon": _("Due soon"),
+    "overdue": _("Overdue"),
+    "to_review": _("Replies to review"),
+    "to_follow_up": _("To follow up"),
+    "extensions": _("Extension requests"),
+}
+EXTRA_ACTION_LABELS = {
+    "register": _("Registered"),
+    "merged_in": _("Another case was merged in"),
+}
+DEADLINE_LABELS = {
+    "accept_due": _("Accept by"),
+    "contact_due": _("Contact the citizen by"),
+    "reply_due": _("Reply by"),
+}
+# The time a stage was done, which stops its deadline.
+DONE_FIELD = {"accept_due": "accepted_at", "contact_due": "first_contact_at", "reply_due": "replied_at"}
+
+
+@register.filter
+def queue_label(name: str) -> str:
+    return QUEUE_LABELS.get(name, name)
+
+
+@register.filter
+def status_label(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return Status(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def action_label(name: str) -> str:
+    move = MOVES.get(name)
+    return move.label if move else EXTRA_ACTION_LABELS.get(name, name)
+
+
+def _state(due: dt.datetime | None, done: dt.datetime | None, running: bool, now: dt.datetime) -> str:
+    if due is None:
+        return ""
+    if done is not None:
+        return "met" if done <= due else "late"
+    if not running:
+        return ""
+    if due < now:
+        return "overdue"
+    if due < now + dt.timedelta(hours=settings.GOVCRM_DUE_SOON_HOURS):
+        return "due_soon"
+    return "ok"
+
+
+@register.filter
+def due_state(case) -> str:
+    """The state of a case's reply deadline, for lists."""
+    running = case.status in UNIT_STATES and case.paused_at is None
+    return _state(case.reply_due, None, running, timezone.now())
+
+
+@dataclass(frozen=True)
+class Deadline:
+    label: str
+    due: dt.datetime
+    state: str  # ok, due_soon, overdue, met, late, or "" when the clock does not run
+
+
+@register.simple_tag
+def case_deadlines(case) -> list[Deadline]:
+    now = timezone.now()
+    running = case.status in UNIT_STATES and case.paused_at is None
+    out = []
+    for field, label in DEADLINE_LABELS.items():
+        due = getattr(case, field)
+        if due is not None:
+            out.append(Deadline(label, due, _state(due, getattr(case, DONE_FIELD[field]), running, now)))
+    return out
+
+
+STATE_LABELS = {
+    "ok": _("on time"),
+    "due_soon": _("due soon"),
+    "overdue": _("overdue"),
+    "met": _("met"),
+    "late": _("done late"),
+}
+
+
+@register.filter
+def state_label(state: str) -> str:
+    return STATE_LABELS.get(state, "")
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, key: str, cursor: str) -> str:
+    """The current URL with its query string kept and `key`=cursor (the other cursor dropped)."""
+    params: QueryDict = context["request"].GET.copy()
+    for k in ("after", "before"):
+        params.pop(k, None)
+    params[key] = cursor
+    return "?" + params.urlencode()
+
+
+@register.filter
+def data_value(value) -> str:
+    """An event's data value, readable: lists joined, yes/no for booleans."""
+    if isinstance(value, bool):
+        return yesno_label(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {data_value(v)}" for k, v in value.items())
+    if value is None:
+        return "—"
+    return str(value)
+
+
+@register.simple_tag(takes_context=True)
+def first_page_url(context) -> str:
+    params: QueryDict = context["request"].GET.copy()
+    for k in ("after", "before"):
+        params.pop(k, None)
+    return "?" + params.urlencode()
+
+
+@register.filter
+def takes_calls(actor) -> bool:
+    """Whether the actor may use phone intake (the hotline centre's working roles)."""
+    return getattr(actor, "role", None) in CENTRE
+
+
+@register.filter
+def role_label(value: str) -> str:
+    return _choice_label(Role, value)
+
+
+@register.filter
+def reason_label(value: str) -> str:
+    for choices in (ReturnReason, PauseReason):
+        if value in choices.values:
+            return choices(value).label
+    return value
+
+
+@register.filter
+def close_reason_label(value: str) -> str:
+    return _choice_label(CloseReason, value)
+
+
+@register.filter
+def identity_label(kind: str) -> str:
+    return _choice_label(Identity.Kind, kind)
+
+
+@register.filter
+def language_label(code: str) -> str:
+    return dict(settings.LANGUAGES).get(code, code)
+
+
+@register.filter
+def yesno_label(value) -> str:
+    if value is None:
+        return "—"
+    return str(_("yes") if value else _("no"))
+
+
+def _choice_label(choices, value: str) -> str:
+    try:
+        return choices(value).label
+    except ValueError:
+        return value or ""

@@ -1,0 +1,50 @@
+"""Sign-in, sign-out and the language switch.
+
+On sign-in the staff member's saved language is put in Django's language cookie; switching the
+language saves it on their profile and then hands over to Django's `set_language` view.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from ..actions import staff_language_set
+from ..queries import staff_language
+
+
+def _set_language_cookie(response, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language,
+        max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN, secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY, samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "console/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = staff_language(form.get_user())
+        if language:
+            _set_language_cookie(response, language)
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's own rule since 5.0): a link cannot sign anyone out."""
+
+    next_page = "console:login"
+
+
+@require_POST
+def language(request):
+    chosen = request.POST.get("language", "")
+    if request.user.is_authenticated and chosen in dict(settings.LANGUAGES):
+        staff_language_set(user=request.user, language=chosen)
+    return set_language(request)

@@ -1,0 +1,28 @@
+"""Search over the cases the actor may see: words (Chinese or English) and filters, keyset-paged."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from govcrm.cases.queries import CaseFilter, case_list
+
+from ..access import staff_view
+from ..forms import SearchForm
+from ..paging import keyset_page
+
+PAGE_SIZE = 50
+
+
+@require_GET
+@staff_view
+def search(request):
+    form = SearchForm(request.GET)
+    page = None
+    if request.GET and form.is_valid():
+        d = form.cleaned_data
+        f = CaseFilter(q=d["q"].strip() or None, status=d["status"] or None, category=d["category"] or None,
+                       unit=d["unit"] or None, area=d["area"] or None)
+        page = keyset_page(case_list(request.actor, f), size=PAGE_SIZE,
+                           after=request.GET.get("after"), before=request.GET.get("before"))
+    return render(request, "console/search.html", {"form": form, "page": page})
