@@ -1,0 +1,66 @@
+"""Search: Chinese and English words, filters, scoping by the actor's units."""
+
+import re
+
+import pytest
+
+from govcrm.cases.tests.factories import LEAF, OTHER_LEAF, dispatch_rule, register
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cases(city):
+    dispatch_rule(LEAF, city.street1, city.street_area)
+    agent = city.actor("agent")
+    return {
+        "lamp": register(agent),  # 和平街12号门口的路灯坏了三天
+        "english": register(agent, description="The street light outside the school is broken",
+                            language="en"),
+        "noise": register(agent, category=OTHER_LEAF, description="楼下饭店夜里噪音扰民", area="d2"),
+    }
+
+
+def numbers_in(response) -> set[str]:
+    """Case numbers linked from the page."""
+    return set(re.findall(r'href="/console/cases/(\d+)/"', response.content.decode()))
+
+
+def test_search_by_a_chinese_word(client_for, cases):
+    r = client_for("dispatcher").get("/console/search/", {"q": "路灯"})
+    assert r.status_code == 200
+    found = numbers_in(r)
+    assert cases["lamp"].number in found and cases["noise"].number not in found
+
+
+def test_search_by_an_english_word(client_for, cases):
+    found = numbers_in(client_for("dispatcher").get("/console/search/", {"q": "school"}))
+    assert found == {cases["english"].number}
+    found = numbers_in(client_for("dispatcher").get("/console/search/", {"q": "Light"}))
+    assert cases["english"].number in found and cases["noise"].number not in found
+
+
+def test_search_filters(client_for, cases):
+    c = client_for("dispatcher")
+    assert numbers_in(c.get("/console/search/", {"area": "d2"})) == {cases["noise"].number}
+    assert cases["noise"].number not in numbers_in(c.get("/console/search/", {"status": "dispatched"}))
+    assert numbers_in(c.get("/console/search/", {"category": "environment"})) == {cases["noise"].number}
+    assert cases["lamp"].number in numbers_in(c.get("/console/search/", {"unit": "gov-d1"}))
+
+
+def test_search_is_scoped_to_the_units_cases(client_for, cases):
+    assert numbers_in(client_for("water_handler").get("/console/search/", {"q": "路灯"})) == set()
+    assert cases["lamp"].number in numbers_in(client_for("street_handler").get("/console/search/", {"q": "路灯"}))
+
+
+def test_search_shows_the_count_once(client_for, cases, django_assert_max_num_queries):
+    c = client_for("dispatcher", language="en")
+    with django_assert_max_num_queries(12):
+        r = c.get("/console/search/", {"q": "路灯"})
+    assert "case found" in r.content.decode() or "cases found" in r.content.decode()
+
+
+def test_empty_search_page_shows_only_the_form(client_for, cases):
+    r = client_for("dispatcher").get("/console/search/")
+    assert r.status_code == 200 and 'role="search"' in r.content.decode()
+    assert numbers_in(r) == set()
