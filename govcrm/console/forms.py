@@ -59,11 +59,11 @@ class MoveForm(forms.Form):
             else:
                 units = unit_choices if unit_choices is not None else queries.unit_options()
             self.fields["unit"] = forms.ChoiceField(
-                label=_("Lead unit 主办"), choices=EMPTY + units, required=False,
+                label=_("Lead unit"), choices=EMPTY + units, required=False,
                 help_text=_("Empty: the unit that had the case.") if name == "reopen" else "",
             )
             self.fields["co_units"] = forms.MultipleChoiceField(
-                label=_("Co-handlers 协办"), choices=units, required=False,
+                label=_("Co-handling units"), choices=units, required=False,
                 widget=forms.SelectMultiple(attrs={"size": 4}),
             )
         if name == "return":

@@ -202,7 +202,7 @@ def test_reporter_of_a_report_is_hidden_from_units(client_for, city):
                     citizen={"name": "李四", "phone": "+8613900139000"})
     unit_html = client_for("street_handler").get(url(case)).content.decode()
     assert "13900139000" not in unit_html and "139****9000" not in unit_html and "李" not in unit_html
-    assert "confidential" in unit_html
+    assert "举报人信息保密" in unit_html
     centre_html = client_for("dispatcher").get(url(case)).content.decode()
     assert "+8613900139000" in centre_html
 
