@@ -114,10 +114,12 @@ def _load_categories() -> dict[str, tuple[Category, bool]]:
 
 
 def _draw_number(now: dt.datetime) -> str:
+    """The next case number of the day: YYYYMMDD + a 6-digit daily sequence."""
     day = timezone.localtime(now).strftime("%Y%m%d")
-    seq, _created = CaseNumberSequence.objects.select_for_update().get_or_create(day=day)
-    seq.last += 1
-    seq.save(update_fields=["last"])
+    with transaction.atomic():
+        seq, _created = CaseNumberSequence.objects.select_for_update().get_or_create(day=day)
+        seq.last += 1
+        seq.save(update_fields=["last"])
     return f"{day}{seq.last:06d}"
 
 
@@ -139,10 +141,15 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
     """Create a case from any channel, then dispatch it by rule or close it at first contact."""
     category, area = _validate(data)
     now = now or timezone.now()
+    terms = search.search_text(data.title, data.description, data.address)  # CPU work outside the lock
+    # The number is drawn in its own short transaction, so that concurrent intakes do not queue
+    # on the day's counter row for the whole registration. A failed registration leaves a gap
+    # in the day's numbers, which is harmless.
+    number = _draw_number(now)
     with transaction.atomic():
         citizen = citizen_find_or_create(data=data.citizen) if data.citizen else None
         case = Case.objects.create(
-            number=_draw_number(now),
+            number=number,
             query_code=f"{secrets.randbelow(10**6):06d}",
             case_type=data.case_type,
             urgency=data.urgency,
@@ -158,7 +165,7 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
             citizen=citizen,
             language=data.language,
             registered_by_id=actor.user_id,
-            search_text=search.search_text(data.title, data.description, data.address),
+            search_text=terms,
         )
         _append_event(case, actor=actor, action="register", at=now, from_status="",
                       to_status=Status.REGISTERED, data={"channel": data.channel, **data.data}, public=True)
