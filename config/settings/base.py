@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "govcrm.citizens",
     "govcrm.cases",
     "govcrm.console",
+    "govcrm.channels",
+    "govcrm.notifications",
+    "govcrm.demo",
 ]
 
 MIDDLEWARE = [
@@ -142,5 +145,17 @@ GOVCRM_MAX_DESCRIPTION = int(os.environ.get("GOVCRM_MAX_DESCRIPTION", "5000"))
 # Working hours of the units, local time, used by hour-based deadlines.
 GOVCRM_WORKDAY_START = os.environ.get("GOVCRM_WORKDAY_START", "09:00")
 GOVCRM_WORKDAY_END = os.environ.get("GOVCRM_WORKDAY_END", "17:00")
+# Largest uploaded file (photo, attachment, fax), in bytes.
+GOVCRM_MAX_UPLOAD_BYTES = int(os.environ.get("GOVCRM_MAX_UPLOAD_BYTES", str(10_000_000)))
+# A message from a citizen with an open case younger than this many days joins that case
+# (SMS, WeChat) instead of opening a new one.
+GOVCRM_THREAD_DAYS = int(os.environ.get("GOVCRM_THREAD_DAYS", "7"))
+# Notification senders per channel: "console" (log only, for `make run`) or a real backend.
+GOVCRM_NOTIFY_BACKENDS = {
+    "email": os.environ.get("GOVCRM_NOTIFY_EMAIL", "govcrm.notifications.backends.EmailBackend"),
+    "sms": os.environ.get("GOVCRM_NOTIFY_SMS", "govcrm.notifications.backends.ConsoleBackend"),
+    "wechat": os.environ.get("GOVCRM_NOTIFY_WECHAT", "govcrm.notifications.backends.ConsoleBackend"),
+}
+GOVCRM_MAIL_FROM = os.environ.get("GOVCRM_MAIL_FROM", "12345@govcrm.localhost")
 # Hours before a deadline at which a case counts as "due soon".
 GOVCRM_DUE_SOON_HOURS = int(os.environ.get("GOVCRM_DUE_SOON_HOURS", "8"))

@@ -137,6 +137,13 @@ def _append_event(case: Case, *, actor: Actor, action: str, at: dt.datetime, fro
     )
 
 
+def _notify(case: Case, event: CaseEvent) -> None:
+    """Queue the citizen's notification in this same transaction (see notifications.actions)."""
+    from govcrm.notifications.actions import notification_for_event
+
+    notification_for_event(case=case, event=event)
+
+
 def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = None) -> Case:
     """Create a case from any channel, then dispatch it by rule or close it at first contact."""
     category, area = _validate(data)
@@ -167,8 +174,10 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
             registered_by_id=actor.user_id,
             search_text=terms,
         )
-        _append_event(case, actor=actor, action="register", at=now, from_status="",
-                      to_status=Status.REGISTERED, data={"channel": data.channel, **data.data}, public=True)
+        event = _append_event(case, actor=actor, action="register", at=now, from_status="",
+                              to_status=Status.REGISTERED, data={"channel": data.channel, **data.data},
+                              public=True)
+        _notify(case, event)
         if data.resolve_now_reply:
             return case_transition(actor=actor, case=case, action="resolve_first_contact",
                                    data={"reply": data.resolve_now_reply}, now=now)
@@ -337,9 +346,10 @@ def case_transition(*, actor: Actor, case: Case | str, action: str, data: dict |
         case.status = to_status
         case.version += 1
         case.save()
-        _append_event(case, actor=actor, action=move.name, at=now, from_status=from_status,
-                      to_status=to_status, reason_code=reason_code, reason=reason, data=event_data,
-                      public=move.public)
+        event = _append_event(case, actor=actor, action=move.name, at=now, from_status=from_status,
+                              to_status=to_status, reason_code=reason_code, reason=reason, data=event_data,
+                              public=move.public)
+        _notify(case, event)
         for other, ev in extra_events:
             _append_event(other, actor=actor, at=now, from_status=other.status, to_status=other.status, **ev)
     return case
@@ -540,6 +550,29 @@ def _h_withdraw(*, case, now, **_kw):
     case.close_reason = CloseReason.WITHDRAWN
 
 
+def _h_reclassify(*, case, data, event_data, **_kw):
+    changes: dict[str, list] = {}
+    if data.get("category") and data["category"] != case.category.code:
+        category, is_leaf = cached("categories", _load_categories).get(data["category"], (None, False))
+        if category is None or not is_leaf:
+            raise _fail("category", _("Unknown category: %(code)s") % {"code": data["category"]})
+        changes["category"] = [case.category.code, category.code]
+        case.category = category
+    if data.get("case_type") and data["case_type"] != case.case_type:
+        if data["case_type"] not in CaseType.values:
+            raise _fail("case_type", _("Unknown case type: %(value)s") % {"value": data["case_type"]})
+        changes["case_type"] = [case.case_type, data["case_type"]]
+        case.case_type = data["case_type"]
+    if data.get("urgency") and data["urgency"] != case.urgency:
+        if data["urgency"] not in Urgency.values:
+            raise _fail("urgency", _("Unknown urgency: %(value)s") % {"value": data["urgency"]})
+        changes["urgency"] = [case.urgency, data["urgency"]]
+        case.urgency = data["urgency"]
+    if not changes:
+        raise _fail("category", _("Nothing to change."))
+    event_data["changes"] = changes
+
+
 def _h_note(*, data, **_kw):
     return None
 
@@ -565,6 +598,7 @@ _HANDLERS = {
     "supervise": _h_supervise,
     "merge": _h_merge,
     "withdraw": _h_withdraw,
+    "reclassify": _h_reclassify,
     "note": _h_note,
 }
 

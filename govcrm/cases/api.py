@@ -138,6 +138,9 @@ class ActionIn(Schema):
     days: int | None = None
     into: str | None = None
     method: str | None = None
+    category: str | None = None
+    case_type: str | None = None
+    urgency: str | None = None
 
 
 class ErrorOut(Schema):

@@ -123,6 +123,8 @@ MOVES: dict[str, Move] = {m.name: m for m in [
     _m("merge", _("Merge into another case"), ALL_OPEN, S.CLOSED, CENTRE_DECIDERS, public=True),
     _m("withdraw", _("Withdraw"), {S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.RETURNED},
        S.CLOSED, {Role.AGENT, *CENTRE_DECIDERS}, needs_reason=True, public=True),
+    # Correct the category, type or urgency before dispatch (feeds the dispatch classifier's feedback).
+    _m("reclassify", _("Reclassify"), {S.REGISTERED, S.RETURNED}, None, {Role.AGENT, *CENTRE_DECIDERS}),
     _m("note", _("Add a note"), set(Status), None, CENTRE | UNIT | {Role.ANALYST}, unit_bound=True),
 ]}
 # Moves made by the system itself (not offered to people).

@@ -310,3 +310,17 @@ def test_events_are_immutable(city):
         event.save()
     with pytest.raises(ImmutableError):
         event.delete()
+
+
+def test_reclassify_before_dispatch_records_the_change(city):
+    case = register(city.actor("agent"))
+    move(city.actor("dispatcher"), case, "reclassify", category="environment.noise.commercial", urgency="urgent")
+    case = fresh(case)
+    assert case.category.code == "environment.noise.commercial" and case.urgency == "urgent"
+    event = case.events.order_by("-seq").first()
+    assert event.data["changes"]["category"] == ["urban.lighting.out", "environment.noise.commercial"]
+    with pytest.raises(ValidationFailed):
+        move(city.actor("dispatcher"), case, "reclassify", category="environment")  # not a leaf
+    move(city.actor("dispatcher"), case, "dispatch", unit="urban")
+    with pytest.raises(NotAllowed):
+        move(city.actor("dispatcher"), case, "reclassify", category=LEAF)

@@ -1,0 +1,16 @@
+"""Reads of the citizen timeline."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import Interaction
+
+
+def interactions_for_case(case_id: int) -> QuerySet[Interaction]:
+    return Interaction.objects.filter(case_id=case_id).prefetch_related("attachments").order_by("created_at", "id")
+
+
+def timeline_for_citizen(citizen_id: int, limit: int = 100) -> QuerySet[Interaction]:
+    return (Interaction.objects.filter(citizen_id=citizen_id).select_related("case")
+            .prefetch_related("attachments").order_by("-created_at", "-id")[:limit])

@@ -1,0 +1,132 @@
+"""Writing notifications into the outbox and sending them.
+
+Rules:
+- `notification_for_event` runs inside the case's transaction: the case change and its
+  notification commit together; the send is enqueued on commit.
+- The citizen is told on registration (for channels that do not acknowledge by themselves),
+  acceptance, reply and closure, through their preferred channel if they have an identity for
+  it, else the channel they came through, else any identity they have. No identity: no message.
+- Sending locks the row and skips it when already sent, so two workers or a retried task
+  never send twice from the database's side; the provider gets `dedupe_key` as message id
+  for the case of a crash between the provider's answer and our commit.
+- Failures retry with exponential back-off (1, 2, 4 … minutes, at most 8 attempts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# Channels that acknowledge a new case themselves (screen, API answer, mail reply, passive reply).
+SELF_ACKNOWLEDGING = frozenset({"portal", "open311", "email", "wechat"})
+KIND_BY_MOVE = {
+    "register": Notification.Kind.REGISTERED,
+    "accept": Notification.Kind.ACCEPTED,
+    "reply": Notification.Kind.REPLIED,
+    "resolve_first_contact": Notification.Kind.REPLIED,
+    "follow_up": Notification.Kind.CLOSED,
+    "withdraw": Notification.Kind.CLOSED,
+}
+IDENTITY_FOR_CHANNEL = {"email": "email", "sms": "phone", "wechat": "wechat"}
+
+
+def _pick_channel(case) -> str | None:
+    citizen = case.citizen
+    kinds = set(citizen.identities.values_list("kind", flat=True))
+    candidates = [citizen.preferred_channel, case.channel, "wechat", "sms", "email"]
+    for channel in candidates:
+        if channel == "phone":
+            channel = "sms"
+        identity = IDENTITY_FOR_CHANNEL.get(channel)
+        if identity and identity in kinds and not (channel == "sms" and citizen.sms_opt_out):
+            return channel
+    return None
+
+
+def notification_for_event(*, case, event) -> Notification | None:
+    """Queue the citizen's notification for this case event, if it calls for one."""
+    kind = KIND_BY_MOVE.get(event.action)
+    if kind is None or case.citizen_id is None or not case.citizen.consent_contact:
+        return None
+    if kind == Notification.Kind.REGISTERED and case.channel in SELF_ACKNOWLEDGING:
+        return None
+    channel = _pick_channel(case)
+    if channel is None:
+        return None
+    language = case.citizen.language or case.language
+    with translation.override(language):
+        context = {"case": case, "event": event, "kind": kind}
+        subject = render_to_string("notifications/subject.txt", context).strip()
+        body = render_to_string("notifications/body.txt", context).strip()
+    note = Notification.objects.create(
+        case=case, citizen=case.citizen, channel=channel, kind=kind, language=language, subject=subject,
+        body=body, dedupe_key=f"{case.number}:{event.seq}:{channel}", next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _enqueue(note.pk))
+    return note
+
+
+def _enqueue(notification_id: int) -> None:
+    from .tasks import send_notification
+
+    try:
+        send_notification.enqueue(notification_id)
+    except Exception:  # the periodic sweep picks it up; the row is safe in the outbox
+        logger.exception("could not enqueue notification %s", notification_id)
+
+
+def recipient_for(note: Notification) -> str:
+    kind = IDENTITY_FOR_CHANNEL[note.channel]
+    identity = note.citizen.identities.filter(kind=kind).first()
+    if identity is None:
+        raise LookupError(f"citizen has no {kind}")
+    return identity.value
+
+
+def notification_send(*, notification_id: int, now: dt.datetime | None = None) -> str:
+    """Send one notification if it is due and not sent yet. Returns its status afterwards."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        note = (Notification.objects.select_for_update().select_related("case", "citizen")
+                .filter(pk=notification_id).first())
+        if note is None or note.status != Notification.Status.PENDING or note.next_attempt_at > now:
+            return note.status if note else "missing"
+        backend = import_string(settings.GOVCRM_NOTIFY_BACKENDS[note.channel])()
+        note.attempts += 1
+        try:
+            note.provider_id = backend.send(note=note, to=recipient_for(note)) or ""
+        except Exception as exc:  # any provider failure: retry later, keep the reason
+            note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if note.attempts >= MAX_ATTEMPTS:
+                note.status = Notification.Status.FAILED
+            else:
+                note.next_attempt_at = now + dt.timedelta(minutes=2 ** (note.attempts - 1))
+            note.save()
+            return note.status
+        note.status = Notification.Status.SENT
+        note.sent_at = now
+        note.save()
+        from govcrm.channels.intake import interaction_record_outbound
+
+        interaction_record_outbound(channel=note.channel, citizen_id=note.citizen_id, case_id=note.case_id,
+                                    content=note.body, subject=note.subject, external_id=note.dedupe_key)
+    return note.status
+
+
+def notification_sweep(*, now: dt.datetime | None = None) -> int:
+    """Send every due pending notification (the safety net when an enqueue was lost)."""
+    now = now or timezone.now()
+    ids = list(Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+               .values_list("id", flat=True)[:500])
+    return sum(1 for i in ids if notification_send(notification_id=i, now=now) == Notification.Status.SENT)
