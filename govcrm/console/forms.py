@@ -141,7 +141,7 @@ class IntakeForm(forms.Form):
     lon = forms.CharField(label=_("Longitude"), required=False, max_length=32,
                           widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     resolve_reply = forms.CharField(
-        label=_("Resolved at first contact: the answer given"), required=False,
+        label=_("Answer given to the caller"), required=False,
         max_length=settings.GOVCRM_MAX_DESCRIPTION, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Fill in only when the call settled the matter; the case is then closed at once."),
     )

@@ -16,11 +16,15 @@ from django import template
 from django.conf import settings
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from govcrm.cases.models import Channel
 from govcrm.cases.workflow import CENTRE, MOVES, UNIT_STATES, CloseReason, PauseReason, ReturnReason, Status
 from govcrm.citizens.models import Identity
 from govcrm.organization.models import Role
+
+from ..forms import CONTACT_METHODS
 
 register = template.Library()
 
@@ -132,15 +136,54 @@ def page_url(context, key: str, cursor: str) -> str:
     return "?" + params.urlencode()
 
 
+DATA_LABELS = {
+    "channel": _("channel"),
+    "unit": _("unit"),
+    "co_units": _("co-handling units"),
+    "from_unit": _("from unit"),
+    "rule": _("dispatch rule"),
+    "reply": _("reply"),
+    "resolved": _("resolved"),
+    "satisfied": _("satisfied"),
+    "rating": _("rating"),
+    "days": _("working days"),
+    "into": _("merged into"),
+    "from": _("merged from"),
+    "method": _("contact method"),
+    "first": _("first contact"),
+    "level": _("supervision level"),
+    "resumed": _("clock resumed"),
+    "paused_minutes": _("paused (working minutes)"),
+    "paused_since": _("paused since"),
+    "previous": _("previous follow-up"),
+    "old_reply_due": _("previous reply deadline"),
+    "new_reply_due": _("new reply deadline"),
+}
+
+
 @register.filter
-def data_value(value) -> str:
-    """An event's data value, readable: lists joined, yes/no for booleans."""
+def data_label(key: str) -> str:
+    return DATA_LABELS.get(key, key)
+
+
+@register.filter
+def data_value(value, key: str = "") -> str:
+    """An event's data value, readable: labels for known codes, local times, lists joined, yes/no."""
+    if key == "channel" and isinstance(value, str):
+        return _choice_label(Channel, value)
+    if key == "method" and isinstance(value, str):
+        return str(dict(CONTACT_METHODS).get(value, value))
+    if isinstance(value, str) and (key.endswith("_due") or key.endswith("_since")):
+        try:
+            return date_format(timezone.localtime(dt.datetime.fromisoformat(value)), "Y-m-d H:i")
+        except ValueError:
+            return value
     if isinstance(value, bool):
         return yesno_label(value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {data_value(v)}" for k, v in value.items())
+        return "; ".join(f"{data_label(k)}: {data_value(v, k)}" for k, v in value.items())
     if value is None:
         return "—"
     return str(value)
