@@ -21,6 +21,7 @@ install: venv
 
 install-test: install
 	$(BIN)/pip install --quiet -r requirements-test.lock
+	bin/system-deps
 
 ## make run [PORT=8000] — install, migrate, load demo data if empty, serve everything
 run: install

@@ -10,4 +10,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("console/", include("govcrm.console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("open311/v2/", include("govcrm.channels.open311.urls")),
+    path("channels/", include("govcrm.channels.urls")),
+    path("", include("govcrm.channels.portal.urls")),
 ]

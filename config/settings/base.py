@@ -34,6 +34,13 @@ INSTALLED_APPS = [
     "govcrm.cases",
     "govcrm.console",
     "govcrm.channels",
+    "govcrm.channels.portal",
+    "govcrm.channels.open311",
+    "govcrm.channels.email",
+    "govcrm.channels.sms",
+    "govcrm.channels.wechat",
+    "govcrm.channels.callcentre",
+    "govcrm.channels.fax",
     "govcrm.notifications",
     "govcrm.demo",
 ]
@@ -157,5 +164,27 @@ GOVCRM_NOTIFY_BACKENDS = {
     "wechat": os.environ.get("GOVCRM_NOTIFY_WECHAT", "govcrm.notifications.backends.ConsoleBackend"),
 }
 GOVCRM_MAIL_FROM = os.environ.get("GOVCRM_MAIL_FROM", "12345@govcrm.localhost")
+
+# --- Channel interfaces (kept stable: they are checked from outside) ------------------------------
+# Open311 GeoReport v2: the jurisdiction this endpoint serves.
+GOVCRM_JURISDICTION = os.environ.get("GOVCRM_JURISDICTION", "govcrm.localhost")
+# E-mail: the listener's port and the addresses it accepts mail for (comma-separated).
+GOVCRM_SMTP_HOST = os.environ.get("GOVCRM_SMTP_HOST", "127.0.0.1")
+GOVCRM_SMTP_PORT = int(os.environ.get("GOVCRM_SMTP_PORT", "2525"))
+GOVCRM_MAIL_INTAKE = os.environ.get("GOVCRM_MAIL_INTAKE", "12345@govcrm.localhost")
+# Fax-to-mail: mail from these gateway addresses carries faxes (TIFF/PDF) to be read by OCR.
+GOVCRM_FAX_GATEWAYS = [a for a in os.environ.get("GOVCRM_FAX_GATEWAYS", "fax@gateway.localhost").split(",") if a]
+# WeChat Official Account: token for URL verification and signatures; AES key (43 chars) turns on safe mode.
+GOVCRM_WECHAT_TOKEN = os.environ.get("GOVCRM_WECHAT_TOKEN", "")
+GOVCRM_WECHAT_APPID = os.environ.get("GOVCRM_WECHAT_APPID", "")
+GOVCRM_WECHAT_AES_KEY = os.environ.get("GOVCRM_WECHAT_AES_KEY", "")
+GOVCRM_WECHAT_APPSECRET = os.environ.get("GOVCRM_WECHAT_APPSECRET", "")
+GOVCRM_WECHAT_API_BASE = os.environ.get("GOVCRM_WECHAT_API_BASE", "https://api.weixin.qq.com")
+# Call centre (CTI) events and the SMS webhook: shared secrets of the PBX and the SMS provider.
+GOVCRM_CTI_TOKEN = os.environ.get("GOVCRM_CTI_TOKEN", "")
+GOVCRM_SMS_SECRET = os.environ.get("GOVCRM_SMS_SECRET", "")
+# Outgoing SMS through the provider's HTTP API (the "http" backend); unset: console backend.
+GOVCRM_SMS_API_URL = os.environ.get("GOVCRM_SMS_API_URL", "")
+GOVCRM_SMS_SENDER = os.environ.get("GOVCRM_SMS_SENDER", "12345")
 # Hours before a deadline at which a case counts as "due soon".
 GOVCRM_DUE_SOON_HOURS = int(os.environ.get("GOVCRM_DUE_SOON_HOURS", "8"))

@@ -22,3 +22,7 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _local_secret("secret_key")
 GOVCRM_FIELD_KEY = os.environ.get("GOVCRM_FIELD_KEY") or _local_secret("field_key")
 DEBUG = os.environ.get("GOVCRM_DEBUG", "") == "1"
 EMAIL_BACKEND = os.environ.get("GOVCRM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Demo secrets of the channel webhooks, so that they work out of the box; `govcrm up` prints them.
+GOVCRM_WECHAT_TOKEN = os.environ.get("GOVCRM_WECHAT_TOKEN") or "govcrm-demo-wechat-token"
+GOVCRM_CTI_TOKEN = os.environ.get("GOVCRM_CTI_TOKEN") or "govcrm-demo-cti-token"
+GOVCRM_SMS_SECRET = os.environ.get("GOVCRM_SMS_SECRET") or "govcrm-demo-sms-secret"

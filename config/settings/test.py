@@ -14,3 +14,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests
+GOVCRM_WECHAT_TOKEN = "test-wechat-token"
+GOVCRM_CTI_TOKEN = "test-cti-token"
+GOVCRM_SMS_SECRET = "test-sms-secret"

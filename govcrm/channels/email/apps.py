@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EmailConfig(AppConfig):
+    name = "govcrm.channels.email"
+    label = "channels_email"

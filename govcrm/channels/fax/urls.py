@@ -1,0 +1,2 @@
+app_name = "fax"
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "govcrm.channels.portal"
+    label = "channels_portal"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WechatConfig(AppConfig):
+    name = "govcrm.channels.wechat"
+    label = "channels_wechat"
