@@ -232,3 +232,52 @@ def test_case_page_query_count_does_not_grow_with_events(client_for, city, stree
         c.post(url(street_case, action), data)
     with django_assert_max_num_queries(20):
         assert c.get(url(street_case)).status_code == 200
+
+
+def test_district_dispatches_down_to_one_of_its_streets(client_for, city):
+    from govcrm.cases.tests.factories import LEAF, dispatch_rule
+
+    dispatch_rule(LEAF, city.district, city.district_area)
+    case = register(city.actor("agent"))
+    c = client_for("district_manager")
+    c.post(url(case, "accept"))
+    html = c.get(url(case)).content.decode()
+    form = html.split('id="move-subdispatch"')[1].split("</form>")[0]
+    assert 'value="gov-d1s1"' in form and 'value="gov-d1s2"' in form
+    assert 'value="water"' not in form and 'value="gov-d2"' not in form  # only units below the district
+    r = c.post(url(case, "subdispatch"), {"subdispatch-unit": "gov-d1s1"})
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "dispatched" and case.lead_unit.code == "gov-d1s1"
+    assert client_for("street_handler").post(url(case, "accept")).status_code == 302
+
+
+def test_follow_up_with_a_bad_answer_is_refused(client_for, city, street_case):
+    street, dispatcher = city.actor("street_handler"), city.actor("dispatcher")
+    move(street, street_case, "accept")
+    move(street, street_case, "reply", reply="已修复")
+    move(dispatcher, street_case, "review")
+    before = state(street_case)
+    r = client_for("agent").post(url(street_case, "follow_up"), {"follow_up-resolved": "yes"})
+    assert r.status_code == 422
+    assert 'id="id_follow_up-satisfied_error"' in r.content.decode()
+    assert state(street_case) == before
+
+
+def test_reopen_after_an_unsatisfied_follow_up(client_for, city, street_case):
+    street, dispatcher = city.actor("street_handler"), city.actor("dispatcher")
+    move(street, street_case, "accept")
+    move(street, street_case, "reply", reply="已修复")
+    move(dispatcher, street_case, "review")
+    client_for("agent").post(url(street_case, "follow_up"), {"follow_up-resolved": "no", "follow_up-satisfied": "no"})
+    r = client_for("dispatcher").post(url(street_case, "reopen"), {"reopen-reason": "市民反映仍未修好"})
+    assert r.status_code == 302
+    case = Case.objects.get(pk=street_case.pk)
+    assert case.status == "dispatched" and case.reopen_count == 1 and case.lead_unit.code == "gov-d1s1"
+
+
+def test_supervisor_supervises_an_overdue_case(client_for, street_case):
+    Case.objects.filter(pk=street_case.pk).update(reply_due="2020-01-01T00:00:00Z")
+    r = client_for("supervisor").post(url(street_case, "supervise"), {"supervise-reason": "已超期，请尽快办理"})
+    assert r.status_code == 302
+    assert Case.objects.get(pk=street_case.pk).supervision_level == 1
