@@ -5,7 +5,7 @@ Rules:
   login page with `HX-Redirect` instead of having the login form swapped into a panel.
 - Every page acts as `actor_for_user(request.user)`: a user without a staff profile gets 403.
 - A case the actor may not see is "not found" (404), never "forbidden", so that its existence
-  is not revealed.
+  is not revealed. An HTMX request refused so is answered with HX-Refresh, not a page in a panel.
 - Intake is for the hotline centre's working roles (agent, dispatcher, supervisor, admin).
 """
 
@@ -26,6 +26,9 @@ from govcrm.organization.queries import actor_for_user
 
 
 def error_page(request, status: int, message: str) -> HttpResponse:
+    """The 403/404 page; an HTMX request instead reloads the page, which then shows it whole."""
+    if getattr(request, "htmx", False):
+        return HttpResponse(status=status, headers={"HX-Refresh": "true"})
     titles = {403: _("Not allowed"), 404: _("Not found")}
     return render(request, "console/error.html",
                   {"title": titles.get(status, _("Error")), "message": message}, status=status)

@@ -62,10 +62,11 @@ class MoveForm(forms.Form):
                 label=_("Lead unit"), choices=EMPTY + units, required=False,
                 help_text=_("Empty: the unit that had the case.") if name == "reopen" else "",
             )
-            self.fields["co_units"] = forms.MultipleChoiceField(
-                label=_("Co-handling units"), choices=units, required=False,
-                widget=forms.SelectMultiple(attrs={"size": 4}),
-            )
+            if name != "reopen":  # a reopen goes back to one unit (cases.actions._h_reopen reads no co_units)
+                self.fields["co_units"] = forms.MultipleChoiceField(
+                    label=_("Co-handling units"), choices=units, required=False,
+                    widget=forms.SelectMultiple(attrs={"size": 4}),
+                )
         if name == "return":
             self.fields["reason_code"] = forms.ChoiceField(
                 label=_("Why is it returned?"), choices=EMPTY + ReturnReason.choices, required=False)
@@ -167,7 +168,7 @@ def category_groups(leaves: list[queries.CategoryChoice]) -> list:
     """Leaf categories grouped under their parents' path, as <optgroup>s."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for c in leaves:
-        groups.setdefault(c.path, []).append((c.code, f"{c.name} ({c.code})"))
+        groups.setdefault(c.path, []).append((c.code, c.label))
     return list(groups.items())
 
 

@@ -27,8 +27,14 @@ CALLER_CASES_SHOWN = 20
 class CategoryChoice:
     code: str
     name: str  # in the active language
+    other_name: str  # in the other language (zh ↔ en), "" when the same or missing
     path: str  # parents' names, "城乡建设 › 路灯照明"
     haystack: str
+
+    @property
+    def label(self) -> str:
+        both = f"{self.name} · {self.other_name}" if self.other_name else self.name
+        return f"{both} ({self.code})"
 
 
 def _category_choices() -> list[CategoryChoice]:
@@ -46,8 +52,9 @@ def _category_choices() -> list[CategoryChoice]:
         chain.reverse()
         words = [c.code, c.name_zh, c.name_en, c.keywords]
         words += [x for p in chain for x in (p.name_zh, p.name_en)]
-        out.append(CategoryChoice(c.code, c.name, " › ".join(p.name for p in chain),
-                                  " ".join(words).lower()))
+        other = c.name_en if c.name == c.name_zh else c.name_zh
+        out.append(CategoryChoice(c.code, c.name, other if other != c.name else "",
+                                  " › ".join(p.name for p in chain), " ".join(words).lower()))
     return out
 
 

@@ -281,3 +281,8 @@ def test_supervisor_supervises_an_overdue_case(client_for, street_case):
     r = client_for("supervisor").post(url(street_case, "supervise"), {"supervise-reason": "已超期，请尽快办理"})
     assert r.status_code == 302
     assert Case.objects.get(pk=street_case.pk).supervision_level == 1
+
+
+def test_htmx_request_for_a_case_out_of_sight_reloads_the_page(client_for, street_case):
+    r = client_for("water_handler").post(url(street_case, "accept"), **HTMX)
+    assert r.status_code == 404 and r["HX-Refresh"] == "true"
