@@ -11,6 +11,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
+from govcrm.channels.queries import interactions_for_case
 from govcrm.citizens.actions import citizen_input_clean
 from govcrm.citizens.queries import citizen_view
 from govcrm.organization.queries import Actor, actor_for_user
@@ -116,8 +117,24 @@ class CaseOut(Schema):
     citizen: CitizenOut | None
 
 
+class AttachmentOut(Schema):
+    name: str
+    content_type: str
+    size: int
+
+
+class InteractionOut(Schema):
+    channel: str
+    direction: str
+    subject: str
+    content: str
+    created_at: dt.datetime
+    attachments: list[AttachmentOut]
+
+
 class CaseDetailOut(CaseOut):
     events: list[EventOut]
+    interactions: list[InteractionOut]
     allowed_actions: list[str]
 
 
@@ -198,6 +215,12 @@ def case_detail_out(case: Case, actor: Actor) -> dict:
          "actor_unit": e.actor_unit.code if e.actor_unit else None, "from_status": e.from_status,
          "to_status": e.to_status, "reason_code": e.reason_code, "reason": e.reason, "data": e.data}
         for e in queries.case_events(case)
+    ]
+    out["interactions"] = [
+        {"channel": i.channel, "direction": i.direction, "subject": i.subject, "content": i.content,
+         "created_at": i.created_at,
+         "attachments": [{"name": a.name, "content_type": a.content_type, "size": a.size} for a in i.attachments.all()]}
+        for i in interactions_for_case(case.pk)
     ]
     out["allowed_actions"] = [m.name for m in queries.case_moves_for(actor, case)]
     return out

@@ -90,3 +90,11 @@ def test_oversized_file_is_refused(settings):
     settings.GOVCRM_MAX_UPLOAD_BYTES = 100
     with pytest.raises(ValidationFailed):
         clean_image(jpeg_with_exif(), "big.jpg")
+
+
+def test_case_from_a_channel_is_visible_in_the_api_with_its_interactions(city, api_client_for):
+    result = intake_receive(sms("小区路灯坏了", "m1"))
+    intake_receive(sms("还是没修好", "m2"))
+    body = api_client_for("dispatcher").get(f"/api/v1/cases/{result.case.number}").json()
+    assert body["channel"] == "sms"
+    assert [i["content"] for i in body["interactions"]] == ["小区路灯坏了", "还是没修好"]
