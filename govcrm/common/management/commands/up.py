@@ -76,6 +76,11 @@ class Command(BaseCommand):
         w(f"GovCRM is running at {url}")
         w(f"  staff console  {url}console/     admin  {url}admin/")
         w(f"  REST API       {url}api/v1/docs  OpenAPI {url}api/v1/openapi.json")
+        w(f"  portal         {url}             Open311 {url}open311/v2/discovery.json")
+        w(f"  e-mail intake  {settings.GOVCRM_MAIL_INTAKE} via SMTP {settings.GOVCRM_SMTP_HOST}:{settings.GOVCRM_SMTP_PORT}")
+        w(f"  WeChat         {url}channels/wechat/  token: {settings.GOVCRM_WECHAT_TOKEN}")
+        w(f"  SMS webhook    {url}channels/sms/inbound  secret: {settings.GOVCRM_SMS_SECRET}")
+        w(f"  CTI events     {url}channels/cti/events  token: {settings.GOVCRM_CTI_TOKEN}")
         w(f"  data and state {settings.GOVCRM_HOME}")
         try:
             from govcrm.demo.city import DEMO_PASSWORD, demo_accounts
