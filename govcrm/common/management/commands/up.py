@@ -77,7 +77,8 @@ class Command(BaseCommand):
         w(f"  staff console  {url}console/     admin  {url}admin/")
         w(f"  REST API       {url}api/v1/docs  OpenAPI {url}api/v1/openapi.json")
         w(f"  portal         {url}             Open311 {url}open311/v2/discovery.json")
-        w(f"  e-mail intake  {settings.GOVCRM_MAIL_INTAKE} via SMTP {settings.GOVCRM_SMTP_HOST}:{settings.GOVCRM_SMTP_PORT}")
+        smtp = f"{settings.GOVCRM_SMTP_HOST}:{settings.GOVCRM_SMTP_PORT}"
+        w(f"  e-mail intake  {settings.GOVCRM_MAIL_INTAKE} via SMTP {smtp}")
         w(f"  WeChat         {url}channels/wechat/  token: {settings.GOVCRM_WECHAT_TOKEN}")
         w(f"  SMS webhook    {url}channels/sms/inbound  secret: {settings.GOVCRM_SMS_SECRET}")
         w(f"  CTI events     {url}channels/cti/events  token: {settings.GOVCRM_CTI_TOKEN}")
