@@ -1,0 +1,41 @@
+"""`govcrm demo --cases N [--seed S] [--days D] [--workers W]`: the demo city and N demo cases.
+
+Creates the demo city if it is missing (idempotent), then appends N cases with their full
+histories; prints the demo accounts and their password. See govcrm/demo/README.md.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from govcrm.demo.city import DEMO_PASSWORD, city_ensure, demo_accounts
+from govcrm.demo.generate import demo_generate
+
+
+class Command(BaseCommand):
+    help = "Create the demo city (if missing) and append N demo cases with consistent histories."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--cases", type=int, default=5000, help="how many cases to add (default 5000)")
+        parser.add_argument("--seed", type=int, default=1, help="seed of the generator (default 1)")
+        parser.add_argument("--days", type=int, default=730, help="spread the cases over this many days up to now")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="processes building cases (default: 2 for 20,000 cases or more, else none)")
+
+    def handle(self, *args, **opts):
+        if opts["cases"] < 0 or opts["days"] < 1:
+            self.stderr.write("--cases must be 0 or more and --days at least 1")
+            return
+        if opts["cases"] == 0:
+            city_ensure()
+        else:
+            s = demo_generate(cases=opts["cases"], seed=opts["seed"], days=opts["days"], workers=opts["workers"],
+                              progress=opts["verbosity"] > 0)
+            self.stdout.write(
+                f"Added {s.cases:,} cases ({s.events:,} events, {s.citizens:,} new citizens) in {s.seconds:.1f} s "
+                f"({s.cases / max(s.seconds, 1e-9):,.0f} cases/s)."
+            )
+        self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
+        for username, role, unit in demo_accounts():
+            self.stdout.write(f"  {username:<16} {role:<11} {unit}")
+        self.stdout.write("  … and handler_<unit> for every other unit (e.g. handler_d2s3, handler_environment).")
