@@ -121,6 +121,9 @@ class Case(TimestampedModel):
             models.Index(fields=["lead_unit", "status", "reply_due"], name="case_unit_status_due"),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["area", "created_at"], name="case_area_created"),
+            models.Index(fields=["status", "id"], name="case_status_id"),
+            models.Index(fields=["status"], name="case_extension_pending",
+                         condition=models.Q(extension_pending_days__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from govcrm.common.errors import NotFound
 from govcrm.organization.models import Role, Unit
-from govcrm.organization.queries import Actor
+from govcrm.organization.queries import Actor, unit_ids_visible_to
 
 from . import search
 from .models import Case, CaseAssignment, CaseEvent, Category
@@ -75,7 +75,8 @@ def case_list(actor: Actor, f: CaseFilter | None = None) -> QuerySet[Case]:
     if f.q:
         sql = search.matching_ids_sql(f.q)
         qs = qs.filter(id__in=RawSQL(*sql)) if sql else qs.none()  # noqa: S611 - terms are bound parameters
-    return qs.select_related(*LIST_RELATED).order_by("-created_at", "-id")
+    # Newest first by id: ids follow registration order, and the primary key needs no extra index.
+    return qs.select_related(*LIST_RELATED).order_by("-id")
 
 
 def _area_path(code: str) -> str:
@@ -89,7 +90,10 @@ def case_queue(actor: Actor, queue: str) -> QuerySet[Case]:
     """A work queue of the actor's role. Unit queues list what the unit subtree holds now."""
     now = timezone.now()
     soon = now + dt.timedelta(hours=settings.GOVCRM_DUE_SOON_HOURS)
-    qs = Case.objects.all() if actor.is_centre else Case.objects.filter(lead_unit__path__startswith=actor.unit_path)
+    if actor.is_centre:
+        qs = Case.objects.all()
+    else:  # a list of ids, not a join on the path: lets the (lead_unit, status, reply_due) index drive
+        qs = Case.objects.filter(lead_unit_id__in=unit_ids_visible_to(actor))
     filters = {
         "to_dispatch": Q(status__in=[Status.REGISTERED, Status.RETURNED]),
         "to_accept": Q(status=Status.DISPATCHED),

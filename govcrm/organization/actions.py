@@ -1,16 +1,17 @@
-"""Writes on the organisation: API tokens."""
+"""Writes on the organisation: API tokens, a staff member's language."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from govcrm.common.errors import NotFound
+from govcrm.common.errors import NotFound, ValidationFailed
 
-from .models import ApiToken
+from .models import ApiToken, StaffProfile
 
 TOKEN_PREFIX = "gcrm_"  # noqa: S105 - a public marker, not a secret
 
@@ -46,3 +47,10 @@ def api_token_user(token: str):
 
 def api_token_revoke(*, prefix: str) -> int:
     return ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def staff_language_set(*, user, language: str) -> bool:
+    """Remember the UI language of a staff member. Returns False for a user without a profile."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed("Unknown language", details={"language": language})
+    return StaffProfile.objects.filter(user=user).update(language=language) > 0

@@ -11,7 +11,8 @@ from django.contrib.auth import views as auth_views
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from ..actions import staff_language_set
+from govcrm.organization.actions import staff_language_set
+
 from ..queries import staff_language
 
 
