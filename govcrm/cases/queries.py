@@ -90,10 +90,8 @@ def case_queue(actor: Actor, queue: str) -> QuerySet[Case]:
     """A work queue of the actor's role. Unit queues list what the unit subtree holds now."""
     now = timezone.now()
     soon = now + dt.timedelta(hours=settings.GOVCRM_DUE_SOON_HOURS)
-    if actor.is_centre:
-        qs = Case.objects.all()
-    else:  # a list of ids, not a join on the path: lets the (lead_unit, status, reply_due) index drive
-        qs = Case.objects.filter(lead_unit_id__in=unit_ids_visible_to(actor))
+    # For units, a list of ids rather than a join on the path: the (lead_unit, status, reply_due) index drives.
+    qs = Case.objects.all() if actor.is_centre else Case.objects.filter(lead_unit_id__in=unit_ids_visible_to(actor))
     filters = {
         "to_dispatch": Q(status__in=[Status.REGISTERED, Status.RETURNED]),
         "to_accept": Q(status=Status.DISPATCHED),
