@@ -3,7 +3,7 @@
 from .base import *  # noqa: F403
 from .base import DATABASES
 
-SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+SECRET_KEY = "test-secret-key-not-for-production"
 GOVCRM_FIELD_KEY = "test-field-key-not-for-production"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; argon2 is tested apart
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
