@@ -1,2 +1,18 @@
+"""The citizen portal at /: submit a request, track it, give feedback."""
+
+from django.urls import path
+
+from .views import submit, track
+
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    path("", submit.index, name="index"),
+    path("categories/", submit.categories, name="categories"),
+    path("submitted/<str:number>/", submit.submitted, name="submitted"),
+    path("track/", track.track, name="track"),
+    path("track/<str:number>/", track.case_detail, name="case"),
+    path("track/<str:number>/feedback/", track.feedback, name="feedback"),
+    path("track/<str:number>/reopen/", track.reopen, name="reopen"),
+    path("mine/", track.mine, name="mine"),
+    path("mine/forget/", track.forget, name="forget"),
+]

@@ -1,0 +1,64 @@
+"""A new request: the form at `/`, the category search, and the page with the case number and code.
+
+POST / checks everything (`forms.RequestForm`), then calls `actions.portal_request_submit`, which
+stores the request idempotently on the form's token, and redirects to the confirmation page
+(POST/redirect/GET, so that reloading it does not post again). A refused request is shown again
+with its errors (422) and nothing stored.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from govcrm.common.errors import DomainError
+
+from ..actions import portal_request_submit
+from ..forms import RequestForm, apply_error
+from ..queries import case_for_session, category_groups
+from .session import is_known, remember
+
+
+@require_http_methods(["GET", "POST"])
+def index(request):
+    if request.method == "GET":
+        return render(request, "portal/index.html", {"form": RequestForm()})
+    form = RequestForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            result = portal_request_submit(request=form.portal_request())
+        except DomainError as err:
+            apply_error(form, err, RequestForm.ERROR_FIELDS)
+        else:
+            remember(request, result.case.number)
+            return redirect("portal:submitted", number=result.case.number)
+    context = {"form": form, "photos_lost": bool(request.FILES.getlist("photos")),
+               "error": _("Your request was not sent. Please correct the fields marked below.")}
+    return render(request, "portal/index.html", context, status=422)
+
+
+@require_GET
+def categories(request):
+    """The category <select> narrowed to the leaves matching ?category_q= (an HTMX partial)."""
+    q = request.GET.get("category_q", "")[:100]
+    groups = category_groups(q)
+    count = sum(len(g.leaves) for g in groups)
+    chosen = groups[0].leaves[0].code if count == 1 else request.GET.get("category", "")
+    form = RequestForm(initial={"category": chosen}, groups=groups)
+    if not request.htmx:  # followed as a link: the whole form, with the narrowed list
+        return render(request, "portal/index.html", {"form": form, "category_q": q})
+    return render(request, "portal/_category_select.html",
+                  {"field": form["category"], "searched": True, "count": count})
+
+
+@require_GET
+def submitted(request, number: str):
+    if not is_known(request, number):
+        raise Http404
+    case = case_for_session(number)
+    if case is None:
+        raise Http404
+    remember(request, number)
+    return render(request, "portal/submitted.html", {"number": case.number, "query_code": case.query_code})
