@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "fax"
-urlpatterns: list = []
+urlpatterns = [
+    path("upload/", views.upload, name="upload"),
+]
