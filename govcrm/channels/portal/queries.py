@@ -116,7 +116,7 @@ STATUS_LABELS = {
 CLOSE_LABELS = {
     CloseReason.FIRST_CONTACT: _("Answered by the hotline"),
     CloseReason.FOLLOWED_UP: _("Closed after your feedback"),
-    CloseReason.WITHDRAWN: _("Withdrawn"),
+    CloseReason.WITHDRAWN: _("Withdrawn, not handled further"),
     CloseReason.MERGED: _("Merged with another request on the same matter"),
 }
 
