@@ -24,7 +24,7 @@ from govcrm.citizens.models import Citizen, Identity
 
 from . import city, phrases
 from .clock import DAY, Stamps
-from .lifecycle import Flow, Life, Plan, Stop, dumps
+from .lifecycle import Flow, Life, Plan, Stop, jdata, picker
 from .schedule import Schedule
 from .texts import TextBuilder, join
 from .world import GridInfo, World
@@ -112,10 +112,12 @@ class Builder:
         self.texts = TextBuilder()
         self.taken_phones = taken_phones
         self.units = world.units
+        self.routes: dict[tuple, tuple | None] = {}
 
     # --- one slice -------------------------------------------------------------------------------
     def build(self, index: int, start: int, stop: int) -> Rows:
         rng = random.Random(self.seed * 1_000_003 + index)  # noqa: S311 - seeded demo data, on purpose
+        self.pick = picker(rng)
         rows = Rows([], [], [], [], [])
         recent: dict[int, deque] = {}
         done: list[tuple[Life, list]] = []
@@ -123,32 +125,30 @@ class Builder:
             done.append(self._case(rng, i, rows, recent))
         # Events last: a later case of the slice may have been merged into an earlier one.
         stamp = self.stamp
-        events = rows.events
+        days, d0, hms = stamp.days, stamp.d0, stamp.hms
+        append = rows.events.append
         for life, row in done:
             case_id = row[0]
             row[2] = stamp(life.updated_at)
             row[-1] = len(life.events)  # every move, and every merge into the case, adds one to its version
             rows.cases.append(tuple(row))
-            events.extend(
-                (case_id, seq, action, actor[0], actor[1], actor[2], actor[3], stamp(at), from_status, to_status,
-                 reason_code, reason, data, public)
-                for seq, (action, actor, at, from_status, to_status, reason_code, reason, data, public)
-                in enumerate(life.events, 1)
-            )
+            for seq, (action, actor, at, frm, to, reason_code, reason, data, public) in enumerate(life.events, 1):
+                append((case_id, seq, action, actor[0], actor[1], actor[2], actor[3],
+                        days[at // DAY - d0] + hms[at % DAY], frm, to, reason_code, reason, data, public))
         return rows
 
     def _citizen(self, rng: random.Random, cid: int, t0: int, english: bool, channel: str, rows: Rows) -> None:
         fmt = self.stamp(t0)
         kind = Citizen.Kind.PERSON
         if english:
-            name = f"{rng.choice(phrases.EN_FIRST)} {rng.choice(phrases.EN_LAST)}"
+            name = f"{self.pick(phrases.EN_FIRST)} {self.pick(phrases.EN_LAST)}"
         elif rng.random() < 0.03:
             kind = Citizen.Kind.ENTERPRISE
-            stem = rng.choice(phrases.GIVEN) + rng.choice(phrases.GIVEN)
-            name = f"示范市{stem}{rng.choice(phrases.ENTERPRISES)[0]}有限公司"
+            stem = self.pick(phrases.GIVEN) + self.pick(phrases.GIVEN)
+            name = f"示范市{stem}{self.pick(phrases.ENTERPRISES)[0]}有限公司"
         else:
-            given = "".join(rng.choice(phrases.GIVEN) for _ in range(rng.choice((1, 2, 2))))
-            name = rng.choice(phrases.SURNAMES) + given
+            given = "".join(self.pick(phrases.GIVEN) for _ in range(self.pick((1, 2, 2))))
+            name = self.pick(phrases.SURNAMES) + given
         rows.citizens.append((cid, fmt, fmt, kind, name, _CITIZEN_CHANNEL[channel], "en" if english else "zh-hans",
                               True, True, rng.random() < 0.02, None))
         phone = demo_phone(cid)
@@ -164,15 +164,15 @@ class Builder:
         lang = 1 if english else 0
         district, street = (g.district.name_en, g.street.name_en) if english else (g.district.name_zh,
                                                                                       g.street.name_zh)
-        compound = rng.choice(g.compounds)[lang]
+        compound = self.pick(g.compounds)[lang]
         if rng.random() < 0.6:
-            where = rng.choice(g.roads)[lang]
-            n_ = rng.randint(1, 120)
+            where = self.pick(g.roads)[lang]
+            n_ = 1 + int(rng.random() * 60)  # few distinct addresses: each is segmented once
             address = (f"{n_} {where}, {street}, {district}, Demo City" if english
                        else f"示范市{district}{street}{where}{n_}号")
         else:
             where = compound
-            b = rng.randint(1, 30)
+            b = 1 + int(rng.random() * 24)
             address = (f"Building {b}, {where}, {street}, {district}, Demo City" if english
                        else f"示范市{district}{street}{where}{b}栋")
         return lat, lon, where, address, {"district": district, "street": street, "compound": compound}
@@ -198,7 +198,7 @@ class Builder:
         number = sched.numbers[i]
         english = bool(sched.english[i])
         forced = sched.forced.get(i)
-        info = rng.choice(world.unrouted) if forced == "registered" and world.unrouted else world.pick_leaf(r())
+        info = self.pick(world.unrouted) if forced == "registered" and world.unrouted else world.pick_leaf(r())
         leaf = info.leaf
 
         grid = None
@@ -219,18 +219,19 @@ class Builder:
             urgency = "normal" if u < 0.9 else "urgent" if u < 0.98 else "critical"
         channel = _pick(rng, _CHANNELS_EN, _CHANNEL_CUM_EN) if english else _pick(rng, _CHANNELS_ZH, _CHANNEL_CUM_ZH)
 
-        rule = world.route(info.category_id, area_id)
+        key = (info.category_id, area_id)
+        rule = self.routes[key] if key in self.routes else self.routes.setdefault(key, world.route(*key))
         first_unit = self._first_unit(info, grid, rule)
         plan = self._plan(rng, info, grid, rule, first_unit, case_type, channel, t0, forced)
         unit_name = world.unit_names[first_unit][1 if english else 0]
-        shop = rng.choice(phrases.SHOPS)[1 if english else 0]
+        shop = self.pick(phrases.SHOPS)[1 if english else 0]
         title, fragments = self.texts.compose(rng, leaf=leaf, case_type=case_type, english=english, where=where,
-                                              shop=shop, who=who, unit_name=unit_name)
+                                              shop=shop, who=who, unit_name=unit_name, pick=self.pick)
         description = join(fragments, english=english)
         search_text = self.texts.search_text(title, fragments, address)
 
         agent_channel = channel in _AGENT_CHANNELS
-        register_actor = rng.choice(world.staff.agents) if agent_channel else world.staff.system
+        register_actor = self.pick(world.staff.agents) if agent_channel else world.staff.system
         life = Life(cal=world.cal, now=now, staff=world.staff, rng=rng, unit_codes=world.unit_codes,
                     limits=world.limits[(info.category_id, urgency)], t0=t0, english=english,
                     squeeze=plan.squeeze, number=number)
@@ -280,7 +281,7 @@ class Builder:
             stages = ["dispatched", "dispatched", "accepted", "in_progress", "in_progress"]
             if rule is None:
                 stages.append("registered")
-            stage = rng.choice(stages)
+            stage = self.pick(stages)
         elif target == "merged":
             stage = Status.REGISTERED if rule is None else Status.DISPATCHED
         kind = world.unit_kind[first_unit]
@@ -309,13 +310,13 @@ class Builder:
         except Stop:  # would happen after now: the duplicate is still open
             life.overdue_check(world.now + 1)
             return
-        dispatcher = rng.choice(world.staff.dispatchers)
+        dispatcher = self.pick(world.staff.dispatchers)
         for other, other_id, other_grid in reversed(candidates):
             if other_grid is not grid or other.t0 >= t:
                 continue
             if other.insert_merged_in(t, dispatcher, life.number):
-                t = life.ev("merge", t, dispatcher, data=dumps({"into": other.number}))
+                t = life.ev("merge", t, dispatcher, data=jdata(into=other.number))
                 life.closed_at, life.close_reason, life.merged_into = t, "merged", other_id
                 return
-        t = life.ev("withdraw", t, rng.choice(world.staff.agents), reason=phrases.WITHDRAW_REASONS[2])
+        t = life.ev("withdraw", t, self.pick(world.staff.agents), reason=phrases.WITHDRAW_REASONS[2])
         life.closed_at, life.close_reason = t, "withdrawn"

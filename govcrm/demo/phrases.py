@@ -7,7 +7,8 @@ has its own titles, problem sentences and questions in Chinese and English.
 Rules the text builder relies on (checked by the tests):
 - Every Chinese fragment ends with full-width punctuation and every English fragment is joined
   by a space, so that word segmentation never joins two fragments (see `texts.py`).
-- `{where}` is a road or residential compound, `{shop}` a business name; nothing else is a slot.
+- `{where}` is a road or residential compound, `{shop}` a business name; nothing else is a slot,
+  and a fragment has at most one slot (each distinct fragment is segmented once: few combinations).
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ LEAVES: tuple[Leaf, ...] = (
           [
               "{shop}每天用高音喇叭招揽顾客，",
               "{where}的广场舞音响声音太大，",
-              "{where}楼下的{shop}营业到深夜，噪音很大，",
+              "楼下的{shop}营业到深夜，噪音很大，",
           ],
           ["请问商业噪音的标准是多少分贝？"],
           ["Loud shop music", "Noise from a bar"],
@@ -214,11 +215,11 @@ LEAVES: tuple[Leaf, ...] = (
           ["Can a noise barrier be built along the expressway?"]),
     _leaf("environment.air.smoke", 14, "nuisance", True,
           ["油烟扰民", "餐馆油烟"],
-          ["{where}楼下的{shop}油烟直排，", "{shop}的排烟管道正对居民窗户，", "{where}的烧烤摊每晚烟雾弥漫，"],
+          ["楼下的{shop}油烟直排，", "{shop}的排烟管道正对居民窗户，", "{where}的烧烤摊每晚烟雾弥漫，"],
           ["请问餐饮店必须安装油烟净化器吗？"],
           ["Cooking fumes", "Restaurant smoke"],
           [
-              "{shop} below our flat on {where} vents its cooking fumes straight into the windows.",
+              "{shop} below our flat vents its cooking fumes straight into the windows.",
               "Barbecue stalls on {where} fill the street with smoke every night.",
           ],
           ["Must restaurants install fume filters?"]),
@@ -388,11 +389,11 @@ LEAVES: tuple[Leaf, ...] = (
           ["Where can I check the official hospital prices?"]),
     _leaf("health.public.food", 12, "violation", True,
           ["食品安全问题", "过期食品"],
-          ["在{where}的{shop}吃饭后全家腹泻，", "{where}的超市在卖过期食品，", "{shop}的后厨卫生条件很差，"],
+          ["在{shop}吃饭后全家腹泻，", "{where}的超市在卖过期食品，", "{shop}的后厨卫生条件很差，"],
           ["请问食品安全问题应该向哪个部门举报？"],
           ["Food safety", "Expired food on sale"],
           [
-              "Our whole family got sick after eating at {shop} on {where}.",
+              "Our whole family got sick after eating at {shop}.",
               "The supermarket on {where} sells food past its date.",
           ],
           ["Where do I report a food safety problem?"]),
@@ -532,10 +533,10 @@ LEAVES: tuple[Leaf, ...] = (
           ["How do I register as a sole trader?"]),
     _leaf("economy.market.pricing", 6, "violation", True,
           ["价格欺诈", "明码标价"],
-          ["{where}的{shop}结账价格和标价不一致，", "{shop}的商品没有明码标价，", "节假日{where}的停车场随意涨价，"],
+          ["{shop}结账价格和标价不一致，", "{shop}的商品没有明码标价，", "节假日{where}的停车场随意涨价，"],
           ["请问商家不明码标价可以举报吗？"],
           ["Price fraud", "Prices not displayed"],
-          ["{shop} on {where} charged more at the till than the shelf price."],
+          ["{shop} charged more at the till than the shelf price."],
           ["Can I report a shop that does not display prices?"]),
     _leaf("economy.utilities.water", 24, "service", True,
           ["停水", "水压低", "水质浑浊"],
@@ -587,7 +588,7 @@ LEAVES: tuple[Leaf, ...] = (
           ["治安问题", "聚众赌博"],
           [
               "{where}附近经常有人深夜聚众喝酒闹事，",
-              "{where}的{shop}里有人聚众赌博，",
+              "{shop}里有人聚众赌博，",
               "{where}小区电动车电瓶经常被偷，",
           ],
           ["请问小区治安问题应该找哪个派出所？"],

@@ -17,6 +17,7 @@ import re
 from govcrm.cases import search
 
 from . import phrases
+from .lifecycle import picker
 
 # Characters jieba keeps inside one segmentation block (its `re_han_default`); a fragment must
 # end with something else so that it never merges with the next one.
@@ -41,21 +42,14 @@ class TextBuilder:
         return found
 
     def search_text(self, title: str, fragments: list[str], address: str) -> str:
-        seen: set[str] = set()
-        out: list[str] = []
-        for fragment in (title, *fragments, address):
-            if not fragment:
-                continue
-            for word in self.terms(fragment):
-                if word not in seen:
-                    seen.add(word)
-                    out.append(word)
-        return " ".join(out)
+        terms = self.terms
+        words = [w for fragment in (title, *fragments, address) if fragment for w in terms(fragment)]
+        return " ".join(dict.fromkeys(words))  # each word once, where it first occurs
 
     def compose(self, rng: random.Random, *, leaf: phrases.Leaf, case_type: str, english: bool, where: str,
-                shop: str, who: dict[str, str], unit_name: str) -> tuple[str, list[str]]:
+                shop: str, who: dict[str, str], unit_name: str, pick=None) -> tuple[str, list[str]]:
         """(title, description fragments) of one case. `where` is empty for cases without a place."""
-        choice = rng.choice
+        choice = pick or picker(rng)
         r = rng.random
         fill = {"where": where, "shop": shop}
         if english:
