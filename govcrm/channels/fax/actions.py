@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "fax"
 FAX_MAGIC = (b"II*\x00", b"MM\x00*", b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
-SENDER_NUMBER = re.compile(r"\+?\d[\d\s()-]{5,20}\d")
+SENDER_NUMBER = re.compile(r"\+?(?:\(\d{2,4}\)\s?)?\d[\d\s-]{4,20}\d")
 
 
 def is_fax_file(data: bytes) -> bool:
