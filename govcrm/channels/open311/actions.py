@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from govcrm.cases.models import Case
 from govcrm.channels.intake import IntakeMessage, intake_receive
@@ -175,11 +176,13 @@ def open311_request_submit(*, client: Open311Client, form: ServiceRequestForm, l
 
 
 def service_notice(case: Case) -> str:
+    """The answer's notice: the case number, and the reply deadline once a unit has the case."""
     if case.reply_due:
         due = timezone.localtime(case.reply_due).date().isoformat()
-        return _("Registered by the 12345 hotline as case %(number)s; the responsible unit replies by %(due)s.") % {
-            "number": case.number, "due": due}
-    return _("Registered by the 12345 hotline as case %(number)s.") % {"number": case.number}
+        notice = pgettext("open311 answer", "Registered by the 12345 hotline as case %(number)s; "
+                          "the responsible unit replies by %(due)s.")
+        return notice % {"number": case.number, "due": due}
+    return pgettext("open311 answer", "Registered by the 12345 hotline as case %(number)s.") % {"number": case.number}
 
 
 def open311_update_receive(*, client: Open311Client, form: ServiceRequestUpdateForm,

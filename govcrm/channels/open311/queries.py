@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from govcrm.cases.models import Case, CaseEvent, CaseType, Category
 from govcrm.cases.workflow import Status
@@ -224,28 +225,33 @@ def token_get(token: str) -> dict | None:
 # --- servicerequestupdates (mySociety's extension) --------------------------------------------------
 
 
+# Context "open311 update": these sentences are published on the report pages of FixMyStreet.
+UPDATE_TEXT = {
+    "register": pgettext_lazy("open311 update", "Registered by the 12345 hotline as case %(number)s."),
+    "dispatch": pgettext_lazy("open311 update", "Sent to %(unit)s."),
+    "dispatch_": pgettext_lazy("open311 update", "Sent to the responsible unit."),
+    "accept": pgettext_lazy("open311 update", "Accepted by %(unit)s."),
+    "accept_": pgettext_lazy("open311 update", "Accepted by the responsible unit."),
+    "reply_": pgettext_lazy("open311 update", "The unit replied."),
+    "follow_up": pgettext_lazy("open311 update",
+                               "The hotline checked back with the person who reported it; the case is closed."),
+    "reopen": pgettext_lazy("open311 update", "Reopened: the problem was not resolved."),
+    "merge": pgettext_lazy("open311 update", "Merged into case %(into)s, which reports the same problem."),
+    "withdraw": pgettext_lazy("open311 update", "Withdrawn."),
+}
+
+
 def _update_description(event: CaseEvent, units: dict[str, Unit]) -> str:
-    names = _names(event.case)
+    """A sentence per public move; the reply itself (redacted) for a reply. Reasons stay internal."""
     data = event.data or {}
-    number = event.case.number
-    if event.action in ("reply", "resolve_first_contact"):
-        return redact(data.get("reply") or event.case.reply, names=names) or _("The unit replied.")
-    if event.action == "register":
-        return _("Registered by the 12345 hotline as case %(number)s.") % {"number": number}
-    if event.action == "dispatch":
-        unit = units.get(data.get("unit", ""))
-        return _("Sent to %(unit)s.") % {"unit": unit.name} if unit else _("Sent to the responsible unit.")
-    if event.action == "accept":
-        unit = event.actor_unit
-        return _("Accepted by %(unit)s.") % {"unit": unit.name} if unit else _("Accepted by the responsible unit.")
-    if event.action == "follow_up":
-        return _("The hotline checked back with the person who reported it; the case is closed.")
-    if event.action == "reopen":
-        return _("Reopened: the problem was not resolved.")
-    if event.action == "merge":
-        return _("Merged into case %(into)s, which reports the same problem.") % {"into": data.get("into", "")}
-    if event.action == "withdraw":
-        return _("Withdrawn.")
+    action = "reply" if event.action == "resolve_first_contact" else event.action
+    if action == "reply":
+        return redact(data.get("reply") or event.case.reply, names=_names(event.case)) or str(UPDATE_TEXT["reply_"])
+    unit = units.get(data.get("unit", "")) if action == "dispatch" else event.actor_unit
+    if action in ("dispatch", "accept"):
+        return str(UPDATE_TEXT[action] % {"unit": unit.name} if unit else UPDATE_TEXT[f"{action}_"])
+    if action in UPDATE_TEXT:
+        return str(UPDATE_TEXT[action]) % {"number": event.case.number, "into": data.get("into", "")}
     return str(Status(event.to_status).label)
 
 

@@ -5,6 +5,8 @@ the POST is made here the way its GETs are made (`requests`, its root address, k
 jurisdiction) and the result is read back through georeport itself.
 """
 
+import threading
+
 import pytest
 import requests
 import xmltodict
@@ -36,9 +38,20 @@ class PostingGeoReport(GeoReport):
 
 
 @pytest.fixture
-def endpoint(live_server, city, questions):
+def endpoint(live_server, city, questions, monkeypatch):
+    # Every HTTP connection is closed after its answer, so that no server thread is left waiting on a
+    # kept-alive socket when the session stops the server and its shared in-memory database connection.
+    def closing_headers():
+        headers = requests.utils.default_headers()
+        headers["Connection"] = "close"
+        return headers
+
+    monkeypatch.setattr(requests.sessions, "default_headers", closing_headers)
     _client, key = open311_client_create(name="georeport")
-    return f"{live_server.url}/open311/v2", key
+    yield f"{live_server.url}/open311/v2", key
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("output_format", ["json", "xml"])
@@ -80,7 +93,7 @@ def test_list_post_and_read_back_through_georeport(endpoint, output_format):
 
 
 def test_refusals_reach_the_client_as_http_errors(endpoint):
-    root, key = endpoint
+    root, _key = endpoint
     client = PostingGeoReport(root, api_key="o311_not-a-key")
     with pytest.raises(requests.HTTPError) as refused:
         client.post_service_request(service_code=POTHOLE, lat="39.9", long="116.4", **{"attribute[depth]": "deep"})
