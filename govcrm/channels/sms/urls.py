@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "sms"
-urlpatterns: list = []
+urlpatterns = [
+    path("inbound", views.inbound, name="inbound"),
+]
