@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import uuid
 from pathlib import Path
 
@@ -87,18 +88,35 @@ def to_follow_up(city, number: str, reply: str = "路灯已于今日修复，感
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def chromium():
-    """Debian's chromium driven by Playwright's sync API (no `playwright install`, no network)."""
+    """Debian's chromium driven by Playwright's sync API (no `playwright install`, no network).
+
+    One per test, started after the test database is set up and stopped before it is torn down:
+    while Playwright runs, Django sees another async context and hence other connection objects,
+    and the flush and reload of a transactional test must run on the usual ones.
+    """
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an asyncio loop registered as running in this thread, and Django
+    # refuses ORM calls while it sees one. The tests' ORM calls are plain synchronous calls between
+    # browser steps, so the guard is lifted while the browser runs, and only then.
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 @pytest.fixture
