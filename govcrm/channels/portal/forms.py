@@ -73,7 +73,7 @@ class RequestForm(PortalForm):
     )
     case_type = forms.ChoiceField(label=_("Kind of request"), choices=CaseType.choices, initial=CaseType.HELP)
     description = forms.CharField(
-        label=_("What is it about?"), max_length=settings.GOVCRM_MAX_DESCRIPTION,
+        label=_("Description"), max_length=settings.GOVCRM_MAX_DESCRIPTION,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Describe the problem: what, where exactly, since when."),
         error_messages={"required": _("Describe your request.")},

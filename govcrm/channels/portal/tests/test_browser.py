@@ -82,7 +82,7 @@ def test_a_refused_request_says_why_in_english_and_is_accessible(city, live_serv
         page.get_by_label("Category", exact=True).select_option("urban.lighting.out")
         page.get_by_role("button", name="Send my request").click()  # the browser stops it: description required
         assert page.url == live_server.url + "/" and Case.objects.count() == 0
-        page.get_by_label("What is it about?").fill("   ")
+        page.get_by_label("Description", exact=True).fill("   ")
         page.get_by_role("button", name="Send my request").click()
         page.wait_for_selector("#error-summary")
         assert "Describe your request." in page.locator("#error-summary").inner_text()
