@@ -46,7 +46,7 @@ def redact(text: str | None, *, names: tuple[str, ...] = ()) -> str | None:
             text = text.replace(name, MASK) if len(name) >= 2 else text
             text = re.sub(f"{re.escape(name[0])}(?:{HONORIFICS})", MASK, text)
         else:
-            for part in {name, *name.split()}:
+            for part in sorted({name, *name.split()}, key=len, reverse=True):
                 if len(part) >= 2:
                     text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", MASK, text, flags=re.IGNORECASE)
     return text

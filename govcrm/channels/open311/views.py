@@ -16,7 +16,9 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -39,6 +41,15 @@ def _language(request: HttpRequest) -> str:
     return "en" if current.startswith("en") else "zh-hans"
 
 
+def _body_readable(request: HttpRequest) -> bool:
+    """Parse the form body once: False if it is malformed, too big or has too many fields."""
+    try:
+        request.POST  # noqa: B018 - parsing is the point
+    except (MultiPartParserError, SuspiciousOperation):
+        return False
+    return True
+
+
 def _jurisdiction_check(request: HttpRequest) -> None:
     given = (request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id") or "").strip()
     if given and given != settings.GOVCRM_JURISDICTION:
@@ -58,6 +69,8 @@ def resource(*methods: str) -> Callable:
         @csrf_exempt  # a machine API authenticated by api_key, no cookies
         @wraps(view)
         def inner(request: HttpRequest, fmt: str, **kwargs) -> HttpResponse:
+            if request.method == "POST" and not _body_readable(request):
+                return render_errors(fmt, [Open311Error(400, _("The request body could not be read."))])
             language = _language(request)
             with translation.override(language):
                 if fmt not in FORMATS:

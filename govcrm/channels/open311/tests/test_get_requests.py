@@ -203,3 +203,24 @@ def test_get_never_changes_anything(city, web, api_key):
     for path in ("requests.json", "services.json", "servicerequestupdates.xml", "discovery.json"):
         web.get(f"{BASE}/{path}")
     assert list(Case.objects.values_list("number", "status", "version", "updated_at")) == before
+
+
+def test_query_count_does_not_grow_with_the_page(city, web, api_key, django_assert_max_num_queries):
+    first = submit(web, api_key)
+    move(city.actor("dispatcher"), first, "dispatch", unit="urban")
+    with django_assert_max_num_queries(2):  # the cases with their category, unit and citizen; their origins
+        web.get(f"{BASE}/requests.json")
+    for i in range(6):
+        number = submit(web, api_key, description=f"路灯{i}")
+        move(city.actor("dispatcher"), number, "dispatch", unit="urban")
+    with django_assert_max_num_queries(2):
+        assert len(json_of(web.get(f"{BASE}/requests.json"))) == 7
+    with django_assert_max_num_queries(6):
+        assert len(json_of(web.get(f"{BASE}/servicerequestupdates.json"))) == 14
+    with django_assert_max_num_queries(4):
+        assert len(json_of(web.get(f"{BASE}/services.json"))) > 50
+
+
+def test_head_is_answered_like_get(city, web):
+    response = web.head(f"{BASE}/services.json")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json; charset=utf-8"

@@ -266,3 +266,10 @@ def test_upload_that_is_no_picture_is_refused(city, web, api_key):
     fake.name = "photo.jpg"
     assert_errors_json(web.post(f"{BASE}/requests.json", {**light(api_key), "photo1": fake}), 400)
     assert nothing_stored()
+
+
+def test_unreadable_body_is_400_in_the_spec_format(city, web, api_key):
+    response = web.generic("POST", f"{BASE}/requests.json", b"--x\r\nbroken",
+                           content_type="multipart/form-data; boundary=")
+    assert_errors_json(response, 400)
+    assert nothing_stored()
