@@ -191,3 +191,21 @@ class FeedbackForm(PortalForm):
 class ReopenForm(PortalForm):
     reason = forms.CharField(label=_("What is still wrong? (optional)"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SigninForm(PortalForm):
+    identity = forms.CharField(
+        label=_("Mobile phone or e-mail"), max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
+        help_text=_("We send you a one-time code. No password needed."),
+        error_messages={"required": _("Enter your mobile phone number or e-mail address.")},
+    )
+
+
+class CodeForm(PortalForm):
+    code = forms.CharField(
+        label=_("One-time code"), max_length=6, min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        error_messages={"required": _("Enter the code you received."),
+                        "min_length": _("The code has 6 digits.")},
+    )

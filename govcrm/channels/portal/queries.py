@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from govcrm.cases.models import Case, CaseEvent, CaseType
-from govcrm.cases.queries import case_events, category_tree
+from govcrm.cases.queries import case_events, case_list_for_citizen, category_tree
 from govcrm.cases.workflow import CloseReason, Status
 from govcrm.organization.queries import unit_list
 
@@ -97,6 +97,11 @@ def case_for_session(number: str) -> Case | None:
 def cases_for_session(numbers: list[str]) -> list[Case]:
     """The cases this browser submitted or tracked, newest first."""
     return list(Case.objects.select_related("category").filter(number__in=numbers).order_by("-id"))
+
+
+def cases_of_citizen(citizen_id: int, limit: int = 100) -> list[Case]:
+    """A signed-in citizen's requests, from every channel, newest first."""
+    return list(case_list_for_citizen(citizen_id).order_by("-id")[:limit])
 
 
 # --- what the citizen sees ------------------------------------------------------------------------

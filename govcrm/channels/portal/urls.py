@@ -1,8 +1,8 @@
-"""The citizen portal at /: submit a request, track it, give feedback."""
+"""The citizen portal at /: submit a request, track it, give feedback; optionally sign in."""
 
 from django.urls import path
 
-from .views import submit, track
+from .views import account, submit, track
 
 app_name = "portal"
 urlpatterns = [
@@ -15,4 +15,7 @@ urlpatterns = [
     path("track/<str:number>/reopen/", track.reopen, name="reopen"),
     path("mine/", track.mine, name="mine"),
     path("mine/forget/", track.forget, name="forget"),
+    path("signin/", account.signin_start, name="signin"),
+    path("signin/code/", account.signin_code, name="signin_code"),
+    path("signout/", account.signout, name="signout"),
 ]

@@ -13,18 +13,29 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from govcrm.citizens import identities
 from govcrm.common.errors import DomainError
 
 from ..actions import portal_request_submit
 from ..forms import RequestForm, apply_error
 from ..queries import case_for_session, category_groups
+from ..signin import signed_in_identity
 from .session import is_known, remember
+
+
+def _contact_of(request) -> dict:
+    """The signed-in citizen's phone or e-mail, to fill in the form (they may change it)."""
+    identity = signed_in_identity(request)
+    if identity is None:
+        return {}
+    kind, value = identity
+    return {"email": value} if kind == identities.EMAIL else {"phone": value.removeprefix("+86")}
 
 
 @require_http_methods(["GET", "POST"])
 def index(request):
     if request.method == "GET":
-        return render(request, "portal/index.html", {"form": RequestForm()})
+        return render(request, "portal/index.html", {"form": RequestForm(initial=_contact_of(request))})
     form = RequestForm(request.POST, request.FILES)
     if form.is_valid():
         try:

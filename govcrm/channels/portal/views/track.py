@@ -21,7 +21,15 @@ from govcrm.common.errors import DomainError, NotAllowed
 from .. import throttle
 from ..actions import portal_feedback_give, portal_reopen_request
 from ..forms import FeedbackForm, ReopenForm, TrackForm
-from ..queries import case_for_session, case_for_tracking, cases_for_session, status_label, tracking_for
+from ..queries import (
+    case_for_session,
+    case_for_tracking,
+    cases_for_session,
+    cases_of_citizen,
+    status_label,
+    tracking_for,
+)
+from ..signin import signed_in_citizen, signed_in_identity
 from .session import forget_all, is_known, known_cases, remember
 
 
@@ -52,8 +60,19 @@ def track(request):
     return redirect("portal:case", number=case.number)
 
 
+def _may_see(request, number: str):
+    """The case if this browser proved its code, or it is the signed-in citizen's; else None."""
+    case = case_for_session(number)
+    if case is None:
+        return None
+    if is_known(request, number):
+        return case
+    citizen = signed_in_citizen(request)
+    return case if citizen is not None and case.citizen_id == citizen.pk else None
+
+
 def _proved_case(request, number: str):
-    case = case_for_session(number) if is_known(request, number) else None
+    case = _may_see(request, number)
     if case is None:
         raise Http404
     return case
@@ -61,9 +80,9 @@ def _proved_case(request, number: str):
 
 @require_GET
 def case_detail(request, number: str):
-    if not is_known(request, number):
+    case = _may_see(request, number)
+    if case is None:
         return redirect(f"{reverse('portal:track')}?{urlencode({'number': number[:20]})}")
-    case = _proved_case(request, number)
     return render(request, "portal/case.html", {
         "t": tracking_for(case), "feedback_form": FeedbackForm(), "reopen_form": ReopenForm(),
     })
@@ -113,9 +132,13 @@ def reopen(request, number: str):
 
 @require_GET
 def mine(request):
-    """The requests this browser submitted or tracked (kept in its session only)."""
-    rows = [(c, status_label(c)) for c in cases_for_session(known_cases(request))]
-    return render(request, "portal/mine.html", {"rows": rows})
+    """The signed-in citizen's requests, and those this browser submitted or tracked (kept in its session)."""
+    citizen = signed_in_citizen(request)
+    cases = {c.pk: c for c in cases_for_session(known_cases(request))}
+    if citizen is not None:
+        cases.update({c.pk: c for c in cases_of_citizen(citizen.pk)})
+    rows = [(c, status_label(c)) for c in sorted(cases.values(), key=lambda c: -c.pk)]
+    return render(request, "portal/mine.html", {"rows": rows, "signed_in": signed_in_identity(request) is not None})
 
 
 @require_POST
