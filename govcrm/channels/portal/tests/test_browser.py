@@ -91,3 +91,21 @@ def test_a_refused_request_says_why_in_english_and_is_accessible(city, live_serv
         assert_accessible(page)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-GB"])
+def test_the_other_pages_are_accessible(city, live_server, chromium, locale):
+    context = chromium.new_context(locale=locale, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        for path in ("/track/", "/mine/", "/signin/"):
+            page.goto(live_server.url + path)
+            assert_accessible(page)
+        page.goto(live_server.url + "/track/")
+        page.locator("#id_number").fill("20000101000001")
+        page.locator("#id_code").fill("000000")
+        page.locator("button.btn-primary").click()
+        page.wait_for_selector("#error-summary")
+        assert_accessible(page)
+    finally:
+        context.close()

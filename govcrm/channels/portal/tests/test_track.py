@@ -107,3 +107,13 @@ def test_my_requests_lists_what_this_browser_sent_or_tracked(city, client, track
     forgotten = client.post("/mine/forget/", follow=True)
     assert tracked.number not in forgotten.content.decode()
     assert client.get(f"/track/{tracked.number}/").status_code == 302  # back to the tracking form
+
+
+def test_the_language_switch_keeps_the_page(city):
+    client = Client()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/track/"})
+    assert response.status_code == 302 and response["Location"] == "/track/"
+    html = client.get("/track/").content.decode()
+    assert '<html lang="en">' in html and "Show my request" in html
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/track/"})
+    assert "查询诉求" in client.get("/track/").content.decode()
