@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "wechat"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.endpoint, name="endpoint"),
+]
