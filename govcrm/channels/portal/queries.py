@@ -197,19 +197,18 @@ def feedback_for(case: Case, events: list[CaseEvent]) -> Feedback:
     if case.status != Status.CLOSED:
         return Feedback()
     if case.close_reason == CloseReason.FOLLOWED_UP:
-        given = Feedback(given=True, resolved=case.resolved, satisfied=case.satisfied, rating=case.rating)
+        answers = {"resolved": case.resolved, "satisfied": case.satisfied, "rating": case.rating}
     elif case.close_reason == CloseReason.FIRST_CONTACT:
         note = _note(current, FEEDBACK_NOTE)
         if note is None:
             return Feedback(can_rate=True)
         # The note's data holds the answers; its reason code alone says that they were given.
-        given = Feedback(given=True, resolved=note.data.get("resolved"), satisfied=note.data.get("satisfied"),
-                         rating=note.data.get("rating"))
+        answers = {k: note.data.get(k) for k in ("resolved", "satisfied", "rating")}
     else:
-        return Feedback()
+        return Feedback()  # withdrawn or merged: nothing to rate
     return Feedback(
-        given=True, resolved=given.resolved, satisfied=given.satisfied, rating=given.rating,
-        can_ask_reopen=given.resolved is False and reopen_note is None,
+        given=True, **answers,
+        can_ask_reopen=answers["resolved"] is False and reopen_note is None,
         reopen_asked_at=reopen_note.at if reopen_note else None,
     )
 
