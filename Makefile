@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8000
+TEST_WORKERS ?= 2
 BIN    := $(VENV)/bin
 export GOVCRM_HOME ?= $(CURDIR)/var
 
@@ -31,7 +32,7 @@ run: install
 test: install-test
 	$(BIN)/ruff check govcrm config bench
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m django makemigrations --check --dry-run
-	$(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS)
 
 lint: install-test
 	$(BIN)/ruff check govcrm config bench

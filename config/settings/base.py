@@ -168,6 +168,11 @@ GOVCRM_MAIL_FROM = os.environ.get("GOVCRM_MAIL_FROM", "12345@govcrm.localhost")
 # --- Channel interfaces (kept stable: they are checked from outside) ------------------------------
 # Open311 GeoReport v2: the jurisdiction this endpoint serves.
 GOVCRM_JURISDICTION = os.environ.get("GOVCRM_JURISDICTION", "govcrm.localhost")
+# Channels whose cases the unauthenticated GET requests of Open311 may list (descriptions of
+# phone calls often carry personal data, so only cases that came in through Open311 by default).
+GOVCRM_OPEN311_PUBLIC_CHANNELS = tuple(
+    c for c in os.environ.get("GOVCRM_OPEN311_PUBLIC_CHANNELS", "open311").split(",") if c
+)
 # E-mail: the listener's port and the addresses it accepts mail for (comma-separated).
 GOVCRM_SMTP_HOST = os.environ.get("GOVCRM_SMTP_HOST", "127.0.0.1")
 GOVCRM_SMTP_PORT = int(os.environ.get("GOVCRM_SMTP_PORT", "2525"))

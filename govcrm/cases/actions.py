@@ -573,8 +573,11 @@ def _h_reclassify(*, case, data, event_data, **_kw):
     event_data["changes"] = changes
 
 
-def _h_note(*, data, **_kw):
-    return None
+def _h_note(*, data, event_data, **_kw):
+    """A note keeps its small structured data (an interaction id, a reopen request flag…)."""
+    for key, value in list(data.items())[:20]:
+        if isinstance(value, str | int | float | bool) or value is None:
+            event_data[str(key)[:50]] = value[:500] if isinstance(value, str) else value
 
 
 _HANDLERS = {

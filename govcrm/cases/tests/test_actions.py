@@ -324,3 +324,10 @@ def test_reclassify_before_dispatch_records_the_change(city):
     move(city.actor("dispatcher"), case, "dispatch", unit="urban")
     with pytest.raises(NotAllowed):
         move(city.actor("dispatcher"), case, "reclassify", category=LEAF)
+
+
+def test_note_keeps_its_small_data(city):
+    case = register(city.actor("agent"))
+    move(city.actor("agent"), case, "note", reason="市民要求重办", reopen_requested=True, interaction=7)
+    event = fresh(case).events.order_by("-seq").first()
+    assert event.data == {"reopen_requested": True, "interaction": 7}

@@ -83,7 +83,6 @@ def test_not_resolved_then_ask_for_reopening_leaves_a_note_for_the_dispatcher(ci
     assert CaseEvent.objects.filter(case=tracked, action="note").count() == 1
 
 
-@pytest.mark.xfail(strict=True, reason="cases.actions._h_note does not keep a note's data yet (see README)")
 def test_the_reopen_note_carries_its_flag_in_the_data(city, client, tracked):
     to_follow_up(city, tracked.number)
     client.post(f"/track/{tracked.number}/feedback/", UNRESOLVED)
