@@ -291,12 +291,20 @@ def _receive_fax_mail(mail: ParsedMail) -> MailOutcome:
     sender = fax_sender_from(mail.subject, mail.from_name)
     numbers: list[str] = []
     created = False
+    refused: ValidationFailed | None = None
     for index, att in enumerate(faxes, 1):
-        result = fax_receive(data=att.data, name=att.name, sender=sender,
-                             external_id=f"{mail.message_id}#{index}")
+        try:
+            result = fax_receive(data=att.data, name=att.name, sender=sender,
+                                 external_id=f"{mail.message_id}#{index}")
+        except ValidationFailed as err:  # one unreadable page file must not lose the others
+            logger.warning("fax %s#%s from the gateway refused: %s", mail.message_id, index, err.message)
+            refused = err
+            continue
         created = created or result.created
         if result.case is not None:
             numbers.append(result.case.number)
+    if refused is not None and not numbers:
+        raise refused
     return MailOutcome("fax" if created else "duplicate", tuple(numbers))
 
 

@@ -4,7 +4,7 @@ Rules:
 - Tesseract runs with "chi_sim+eng" and page segmentation mode 6 (one uniform block of text),
   which reads a typed or printed fax page best; the Debian packages are tesseract-ocr and
   tesseract-ocr-chi-sim.
-- A PDF is rendered to 300 dpi grey pages with `pdftoppm` (Debian: poppler-utils). Without it a
+- A PDF is rendered to 200 dpi grey pages with `pdftoppm` (Debian: poppler-utils). Without it a
   PDF fax raises OcrUnavailable with a message that says what to install; image faxes still work.
 - A standard-resolution fax (204×98 dpi) has pixels twice as tall as wide: the page is stretched
   to square pixels first, or the characters are too flat to read.
@@ -29,8 +29,9 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 LANG = "chi_sim+eng"
 CONFIG = "--psm 6"
-MAX_PAGES = 20
-PDF_DPI = 300
+# A hotline fax is one to a few pages; the limit keeps a console upload within the web worker's timeout.
+MAX_PAGES = 10
+PDF_DPI = 200  # about a fine fax's resolution (204×196 dpi); more only slows OCR down
 PDF_TIMEOUT_SECONDS = 120
 MAX_PIXELS = 60_000_000
 

@@ -102,6 +102,14 @@ def test_unit_staff_may_not_upload(city, client, tiff):
     assert upload(client, tiff).status_code == 403 and not Case.objects.exists()
 
 
+def test_account_without_staff_role_may_not_upload(city, client):
+    from govcrm.organization.tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="visitor"))
+    response = client.get("/channels/fax/upload/")
+    assert response.status_code == 403 and "没有工作人员角色" in response.content.decode()
+
+
 def test_analyst_may_not_upload(city, client):
     client.force_login(city.users["analyst"])
     assert client.get("/channels/fax/upload/").status_code == 403
@@ -127,3 +135,31 @@ def test_upload_of_something_else_is_refused(city, client):
     response = client.post("/channels/fax/upload/", {"file": SimpleUploadedFile("a.txt", b"hello", "text/plain")})
     assert response.status_code == 422 and "TIFF" in response.content.decode()
     assert not Case.objects.exists()
+
+
+# --- fax-to-mail, without the listener (see test_fax_mail.py for the real SMTP session) ---------
+
+
+def gateway_mail(*files: tuple[str, bytes]) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Fax Gateway <fax@gateway.localhost>"
+    msg["To"] = "12345@govcrm.localhost"
+    msg["Subject"] = "Fax from 010-8888 6666"
+    msg["Message-ID"] = "<two-faxes@gw>"
+    msg.set_content("You have received a fax.")
+    for name, data in files:
+        msg.add_attachment(data, maintype="image", subtype="tiff", filename=name)
+    return msg.as_bytes()
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+def test_gateway_mail_keeps_the_readable_faxes(tiff):
+    from govcrm.channels.email.actions import mail_receive
+
+    outcome = mail_receive(gateway_mail(("broken.tif", b"II*\x00 broken"), ("fax.tif", tiff)))
+    assert outcome.status == "fax" and len(outcome.case_numbers) == 1
+    assert Interaction.objects.get().external_id == "<two-faxes@gw>#2"
+    with pytest.raises(ValidationFailed):
+        mail_receive(gateway_mail(("broken.tif", b"II*\x00 broken")).replace(b"two-faxes", b"one-broken"))
