@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -29,7 +31,7 @@ from govcrm.citizens.models import Citizen, Identity
 
 from .build import Builder, Rows, columns_check
 from .city import city_ensure
-from .load import writer_for
+from .load import SliceFile, slice_file_write, writer_for
 from .schedule import schedule_make
 from .world import world_load
 
@@ -37,10 +39,14 @@ SLICE = 5000
 PARALLEL_MIN = 20_000  # fewer cases are built in this process: forking would cost more than it saves
 
 _builder: Builder | None = None  # set before forking, read by the workers
+_scratch: str | None = None  # where SQLite workers put their slice files
 
 
-def _build_slice(spec: tuple[int, int, int]) -> Rows:
-    return _builder.build(*spec)
+def _build_slice(spec: tuple[int, int, int]) -> Rows | SliceFile:
+    rows = _builder.build(*spec)
+    if _scratch is None:
+        return rows
+    return slice_file_write(rows, os.path.join(_scratch, f"slice{spec[0]}.sqlite3"))
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ def demo_generate(*, cases: int, seed: int = 1, days: int = 730, workers: int | 
     schedule = schedule_make(n=cases, cal=world.cal, now=now_ts, days=days, seed=seed,
                              first_case_id=first_case_id, first_citizen_id=first_citizen_id, day_last=day_last)
     taken = frozenset(Identity.objects.filter(kind=identities.PHONE).values_list("blind_index", flat=True))
-    global _builder
+    global _builder, _scratch
     _builder = Builder(world, schedule, seed=seed, vendor=connection.vendor, taken_phones=taken)
     slices = [(k, start, min(start + SLICE, cases)) for k, start in enumerate(range(0, cases, SLICE))]
     if workers is None:
@@ -88,24 +94,36 @@ def demo_generate(*, cases: int, seed: int = 1, days: int = 730, workers: int | 
     events = citizens = 0
     bar = tqdm(total=cases, unit="case", disable=not progress, smoothing=0.05)
     pool = None
+    scratch = None
     try:
         if workers > 0:
+            if connection.vendor == "sqlite":
+                # RAM when there is some; mkdtemp makes a private directory there
+                shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # noqa: S108
+                scratch = _scratch = tempfile.mkdtemp(prefix="govcrm-demo-", dir=shm)
             connections.close_all()  # the children must not share the parent's database connection
             pool = multiprocessing.get_context("fork").Pool(workers)
             produced = pool.imap(_build_slice, slices)
         else:
             produced = (_builder.build(*spec) for spec in slices)
         with writer_for(cases) as writer:
-            for rows in produced:
-                writer.write(rows)
-                events += len(rows.events)
-                citizens += len(rows.citizens)
-                bar.update(len(rows.cases))
+            for piece in produced:
+                if isinstance(piece, SliceFile):
+                    writer.write_file(piece)
+                    done = (piece.cases, piece.events, piece.citizens)
+                else:
+                    writer.write(piece)
+                    done = (len(piece.cases), len(piece.events), len(piece.citizens))
+                events += done[1]
+                citizens += done[2]
+                bar.update(done[0])
     finally:
         bar.close()
         if pool is not None:
             pool.terminate()
-        _builder = None
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        _builder = _scratch = None
     _sequences_update({day: last for day, last in schedule.day_last.items() if day_last.get(day) != last})
     return Summary(cases=cases, events=events, citizens=citizens, first_case_id=first_case_id,
                    seconds=time.monotonic() - started)
