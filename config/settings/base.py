@@ -179,6 +179,10 @@ GOVCRM_SMTP_PORT = int(os.environ.get("GOVCRM_SMTP_PORT", "2525"))
 GOVCRM_MAIL_INTAKE = os.environ.get("GOVCRM_MAIL_INTAKE", "12345@govcrm.localhost")
 # Fax-to-mail: mail from these gateway addresses carries faxes (TIFF/PDF) to be read by OCR.
 GOVCRM_FAX_GATEWAYS = [a for a in os.environ.get("GOVCRM_FAX_GATEWAYS", "fax@gateway.localhost").split(",") if a]
+# Optional separate address the fax gateway sends to (besides GOVCRM_MAIL_INTAKE).
+GOVCRM_FAX_INTAKE = os.environ.get("GOVCRM_FAX_INTAKE", "")
+# Processes `govcrm up` starts beside the web server and the worker (the embedded default).
+GOVCRM_UP_EXTRA_PROCESSES = [["mailserver"]]
 # WeChat Official Account: token for URL verification and signatures; AES key (43 chars) turns on safe mode.
 GOVCRM_WECHAT_TOKEN = os.environ.get("GOVCRM_WECHAT_TOKEN", "")
 GOVCRM_WECHAT_APPID = os.environ.get("GOVCRM_WECHAT_APPID", "")

@@ -91,3 +91,12 @@ def test_sweep_sends_what_was_never_enqueued(city):
     register(city.actor("agent"))
     assert notification_sweep() == 1
     assert notification_sweep() == 0
+
+
+def test_plain_text_messages_are_not_html_escaped(city):
+    case = register(city.actor("agent"))
+    move(city.actor("dispatcher"), case, "dispatch", unit="gov-d1s1")
+    move(city.actor("street_handler"), case, "accept")
+    move(city.actor("street_handler"), case, "reply", reply="A & B <ok> it's")
+    body = Notification.objects.get(case=case, kind="replied").body
+    assert "A & B <ok> it's" in body
