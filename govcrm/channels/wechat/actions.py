@@ -108,6 +108,8 @@ def _opened_by(result: IntakeResult) -> bool:
 def _acknowledgement(result: IntakeResult, language: str) -> str:
     case = result.case
     with translation.override(language):
+        if case is None:  # not expected for a message, but a reply must still be given
+            return _("Received.")
         if _opened_by(result):
             return _("Received. Case number %(number)s, query code %(code)s.") % {
                 "number": case.number, "code": case.query_code}
@@ -155,7 +157,7 @@ def wechat_receive(push: Push) -> PushOutcome:
             return PushOutcome(_("Sorry, we could not register this message: %(reason)s") % {"reason": err.message},
                                "refused")
     status = "duplicate" if not result.created else ("new_case" if result.new_case else "threaded")
-    return PushOutcome(_acknowledgement(result, language), status, result.case.number)
+    return PushOutcome(_acknowledgement(result, language), status, result.case.number if result.case else None)
 
 
 def welcome_text() -> str:
