@@ -149,3 +149,14 @@ def test_follow_ups_are_for_centre_staff(city, client, follow_up_case):
     client.force_login(city.users["street_handler"])
     assert client.get("/channels/cti/followups/").status_code == 403
     assert client.post(f"/channels/cti/followups/{follow_up_case.number}/", {"reached": "no"}).status_code == 403
+
+
+def test_the_slot_the_console_includes(city, rf):
+    from django.template.loader import render_to_string
+
+    request = rf.get("/console/")
+    request.actor = city.actor("agent")
+    html = render_to_string("callcentre/_pop_slot.html", {"request": request})
+    assert 'aria-live="polite"' in html and 'hx-get="/channels/cti/pop/"' in html
+    request.actor = city.actor("street_handler")
+    assert render_to_string("callcentre/_pop_slot.html", {"request": request}).strip() == ""
