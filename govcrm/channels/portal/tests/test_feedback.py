@@ -126,7 +126,19 @@ def test_a_case_answered_at_first_contact_is_rated_by_a_note(city):
     client.post(f"/track/{case.number}/feedback/", {"resolved": "yes", "satisfied": "no", "rating": "3"})
     note = CaseEvent.objects.get(case=case, action="note")
     assert note.reason_code == "citizen_feedback" and note.actor_name == "channel:portal"
-    assert "3/5" in note.reason
-    assert "/feedback/" not in client.get(f"/track/{case.number}/").content.decode()
+    assert "3/5" in note.reason and note.data == {"resolved": True, "satisfied": False, "rating": 3}
+    page = client.get(f"/track/{case.number}/").content.decode()
+    assert "/feedback/" not in page and "/reopen/" not in page  # resolved: no reopening offered
     client.post(f"/track/{case.number}/feedback/", YES)
     assert CaseEvent.objects.filter(case=case, action="note").count() == 1
+
+
+def test_a_first_contact_answer_that_did_not_help_can_be_reopened(city):
+    case = register(city.actor("agent"), resolve_now_reply="请联系物业。", category="urban.lighting.out")
+    client = Client()
+    client.post("/track/", {"number": case.number, "code": case.query_code})
+    client.post(f"/track/{case.number}/feedback/", UNRESOLVED)
+    assert f'action="/track/{case.number}/reopen/"' in client.get(f"/track/{case.number}/").content.decode()
+    client.post(f"/track/{case.number}/reopen/", {"reason": "物业不管。"})
+    reopen = CaseEvent.objects.get(case=case, action="note", reason_code="reopen_requested")
+    assert reopen.data["reopen_requested"] is True and reopen.reason == "物业不管。"
