@@ -160,7 +160,8 @@ GOVCRM_THREAD_DAYS = int(os.environ.get("GOVCRM_THREAD_DAYS", "7"))
 # Notification senders per channel: "console" (log only, for `make run`) or a real backend.
 GOVCRM_NOTIFY_BACKENDS = {
     "email": os.environ.get("GOVCRM_NOTIFY_EMAIL", "govcrm.notifications.backends.EmailBackend"),
-    "sms": os.environ.get("GOVCRM_NOTIFY_SMS", "govcrm.notifications.backends.ConsoleBackend"),
+    # Sends through GOVCRM_SMS_API_URL when set, else only logs (the `make run` default).
+    "sms": os.environ.get("GOVCRM_NOTIFY_SMS", "govcrm.channels.sms.backends.SmsBackend"),
     "wechat": os.environ.get("GOVCRM_NOTIFY_WECHAT", "govcrm.notifications.backends.ConsoleBackend"),
 }
 GOVCRM_MAIL_FROM = os.environ.get("GOVCRM_MAIL_FROM", "12345@govcrm.localhost")

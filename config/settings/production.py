@@ -18,6 +18,10 @@ SECRET_KEY = _required("DJANGO_SECRET_KEY")
 GOVCRM_FIELD_KEY = _required("GOVCRM_FIELD_KEY")
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the reverse proxy: providers (Twilio) sign the public URL, which Django must rebuild.
+USE_X_FORWARDED_HOST = True
+if os.environ.get("GOVCRM_WECHAT_APPID") and "GOVCRM_NOTIFY_WECHAT" not in os.environ:
+    GOVCRM_NOTIFY_BACKENDS = {**GOVCRM_NOTIFY_BACKENDS, "wechat": "govcrm.channels.wechat.backends.WeChatBackend"}  # noqa: F405
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("GOVCRM_HSTS_SECONDS", "31536000"))

@@ -137,6 +137,28 @@ def intake_receive(msg: IntakeMessage) -> IntakeResult:
     return IntakeResult(interaction, case, created=True, new_case=new_case)
 
 
+def interaction_attach(*, interaction_id: int, file: CleanFile, only_if_none: bool = False) -> Attachment | None:
+    """Keep a checked file on an interaction (e.g. a photo fetched after the message was stored).
+
+    With `only_if_none`, an interaction that has a file already is left alone (safe to run twice).
+    """
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update().get(pk=interaction_id)
+        if only_if_none and locked.attachments.exists():
+            return None
+        attachment = Attachment(interaction=locked, name=file.name, content_type=file.content_type,
+                                size=len(file.data), sha256=file.sha256)
+        attachment.file.save(file.name, ContentFile(file.data), save=False)
+        attachment.save()
+    return attachment
+
+
+def interaction_link_case(*, channel: str, external_id: str, case: Case) -> int:
+    """Move a channel's inbound contact (e.g. a phone call) onto the case it led to."""
+    return Interaction.objects.filter(channel=channel, direction=Interaction.Direction.INBOUND,
+                                      external_id=external_id).update(case=case)
+
+
 def interaction_record_outbound(*, channel: str, citizen_id: int | None, case_id: int | None, content: str,
                                 subject: str = "", external_id: str = "", data: dict | None = None) -> Interaction:
     """Log something sent to the citizen (a notification, an acknowledgement) on their timeline."""

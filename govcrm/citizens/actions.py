@@ -45,6 +45,13 @@ def citizen_input_clean(
     )
 
 
+def citizen_sms_opt_out_set(*, citizen_id: int, opted_out: bool) -> None:
+    """Honour an SMS opt-out (STOP, 退订) or opt-in (START, 订阅) keyword."""
+    from django.utils import timezone
+
+    Citizen.objects.filter(pk=citizen_id).update(sms_opt_out=opted_out, updated_at=timezone.now())
+
+
 def citizen_find(*, kind: str, normalised: str) -> Citizen | None:
     ident = (
         Identity.objects.select_related("citizen")

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from .backends import Undeliverable
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,11 @@ def notification_send(*, notification_id: int, now: dt.datetime | None = None) -
         note.attempts += 1
         try:
             note.provider_id = backend.send(note=note, to=recipient_for(note)) or ""
+        except Undeliverable as exc:
+            note.status = Notification.Status.SKIPPED
+            note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            note.save()
+            return note.status
         except Exception as exc:  # any provider failure: retry later, keep the reason
             note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if note.attempts >= MAX_ATTEMPTS:

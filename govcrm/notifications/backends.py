@@ -10,6 +10,10 @@ from django.core.mail import EmailMessage
 logger = logging.getLogger(__name__)
 
 
+class Undeliverable(Exception):
+    """The provider will never accept this message (opted out, unsubscribed…): do not retry."""
+
+
 class ConsoleBackend:
     """Writes the message to the log: for `make run`, where no provider is configured."""
 

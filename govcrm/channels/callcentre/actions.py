@@ -41,8 +41,7 @@ from govcrm.cases.actions import case_transition
 from govcrm.cases.models import Case
 from govcrm.cases.queries import case_get
 from govcrm.cases.workflow import Status
-from govcrm.channels.intake import IntakeMessage, channel_actor, intake_receive
-from govcrm.channels.models import Interaction
+from govcrm.channels.intake import IntakeMessage, channel_actor, intake_receive, interaction_link_case
 from govcrm.citizens import identities
 from govcrm.citizens.actions import citizen_find, citizen_input_clean
 from govcrm.common.errors import NotAllowed, NotFound, ValidationFailed
@@ -204,8 +203,7 @@ def call_link_case(*, actor: Actor, call_id: str, case_number: str) -> Call:
         if call is None:
             raise NotFound(_("No such call."))
         call.case = case
-        Interaction.objects.filter(channel=CHANNEL, direction=Interaction.Direction.INBOUND,
-                                   external_id=call_id).update(case=case)
+        interaction_link_case(channel=CHANNEL, external_id=call_id, case=case)
         if call.survey_digits and not call.survey_applied:
             _apply_survey(call)
         call.save()

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from govcrm.channels.intake import IntakeMessage, intake_receive
-from govcrm.citizens.actions import CitizenInput, citizen_input_clean
+from govcrm.citizens.actions import CitizenInput, citizen_input_clean, citizen_sms_opt_out_set
 from govcrm.citizens.models import Citizen
 from govcrm.common.errors import ValidationFailed
 
@@ -70,8 +70,7 @@ def _citizen(sender: str, language: str) -> CitizenInput | None:
 
 
 def _set_opt_out(citizen_id: int, opted_out: bool) -> None:
-    # Only this flag changes, so a plain UPDATE suffices; citizens.actions has no writer for it yet.
-    Citizen.objects.filter(pk=citizen_id).update(sms_opt_out=opted_out, updated_at=timezone.now())
+    citizen_sms_opt_out_set(citizen_id=citizen_id, opted_out=opted_out)
 
 
 def sms_receive(sms: InboundSms) -> SmsOutcome:

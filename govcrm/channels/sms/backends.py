@@ -21,6 +21,8 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from govcrm.notifications.backends import Undeliverable
+
 from .signatures import GENERIC_HEADER, generic_signature
 
 logger = logging.getLogger(__name__)
@@ -28,7 +30,7 @@ logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
 
 
-class SmsOptedOut(RuntimeError):
+class SmsOptedOut(Undeliverable):
     """The citizen asked for no more SMS."""
 
 

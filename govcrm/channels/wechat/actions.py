@@ -31,15 +31,14 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from govcrm.cases.queries import case_list_for_citizen
 from govcrm.cases.workflow import Status
-from govcrm.channels.intake import IntakeMessage, IntakeResult, intake_receive
-from govcrm.channels.models import Attachment, Interaction
+from govcrm.channels.intake import IntakeMessage, IntakeResult, intake_receive, interaction_attach
+from govcrm.channels.models import Interaction
 from govcrm.channels.uploads import clean_image
 from govcrm.citizens import identities
 from govcrm.citizens.actions import citizen_find, citizen_input_clean
@@ -227,12 +226,5 @@ def wechat_media_fetch(*, interaction_id: int) -> str:
     except ValidationFailed as err:
         logger.warning("WeChat media %s of interaction %s refused: %s", media_id, interaction_id, err.message)
         return "refused"
-    with transaction.atomic():
-        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
-        if locked.attachments.exists():
-            return "done"
-        attachment = Attachment(interaction=locked, name=photo.name, content_type=photo.content_type,
-                                size=len(photo.data), sha256=photo.sha256)
-        attachment.file.save(photo.name, ContentFile(photo.data), save=False)
-        attachment.save()
-    return "stored"
+    stored = interaction_attach(interaction_id=interaction.pk, file=photo, only_if_none=True)
+    return "stored" if stored else "done"

@@ -239,7 +239,7 @@ def _snapshot():
     return cases, events
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_processes_build_the_same_cases():
     """Slices built in forked workers (SQLite: written through slice files) equal the ones built inline."""
     now = time.time()

@@ -100,3 +100,20 @@ def test_plain_text_messages_are_not_html_escaped(city):
     move(city.actor("street_handler"), case, "reply", reply="A & B <ok> it's")
     body = Notification.objects.get(case=case, kind="replied").body
     assert "A & B <ok> it's" in body
+
+
+class Refusing:
+    def send(self, *, note, to):
+        from govcrm.notifications.backends import Undeliverable
+
+        raise Undeliverable("the follower unsubscribed")
+
+
+def test_permanent_refusal_is_skipped_not_retried(city, settings):
+    settings.GOVCRM_NOTIFY_BACKENDS = {**settings.GOVCRM_NOTIFY_BACKENDS,
+                                       "sms": "govcrm.notifications.tests.test_notifications.Refusing"}
+    case = register(city.actor("agent"))
+    note = Notification.objects.get(case=case)
+    assert notification_send(notification_id=note.pk) == "skipped"
+    note.refresh_from_db()
+    assert note.attempts == 1 and "unsubscribed" in note.last_error

@@ -78,15 +78,16 @@ def test_a_token_wechat_no_longer_accepts_is_refreshed_and_the_send_repeated(wec
     assert wechat_api.tokens_issued == 2 and [m["text"]["content"] for m in wechat_api.sent] == ["您好"]
 
 
-def test_outside_the_48_hour_window_the_outbox_keeps_the_error(city, plain_wechat, wechat_api, wechat_notes):
+def test_outside_the_48_hour_window_the_notification_is_skipped(city, plain_wechat, wechat_api, wechat_notes):
     plain_wechat.push(fixture("text_zh.xml"))
     case = Case.objects.get()
     move(city.actor("dispatcher"), case, "dispatch", unit="gov-d1s1")
     move(city.actor("street_handler"), case, "accept")
     wechat_api.silent.add(OPENID)
     note = Notification.objects.get(case=case, kind="accepted")
-    assert notification_send(notification_id=note.pk) == "pending"
-    assert "45015" in Notification.objects.get(pk=note.pk).last_error
+    assert notification_send(notification_id=note.pk) == "skipped"  # no retry can overcome 45015
+    note.refresh_from_db()
+    assert "45015" in note.last_error and note.attempts == 1
 
 
 def test_backend_returns_our_id(wechat_api, city, plain_wechat):
