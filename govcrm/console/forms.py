@@ -122,6 +122,8 @@ def _float_or_none(value: str | None, message) -> float | None:
 class IntakeForm(forms.Form):
     """A phone call taken by an agent: who calls, then what about."""
 
+    # The PBX call this intake answers (from the screen pop); the case is linked to it.
+    call = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     phone = forms.CharField(label=_("Caller's phone number"), required=False, max_length=32,
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off",
                                                           "inputmode": "tel", "autofocus": True}))

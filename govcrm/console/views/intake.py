@@ -44,11 +44,26 @@ def _case_input(form: IntakeForm) -> CaseInput:
     )
 
 
+def _link_call(actor, call_id: str, number: str) -> None:
+    """Link the PBX call to the case it led to; an unknown call id (no CTI in use) is ignored."""
+    from govcrm.channels.callcentre.actions import call_link_case
+
+    try:
+        call_link_case(actor=actor, call_id=call_id, case_number=number)
+    except DomainError:
+        pass
+
+
 @require_http_methods(["GET", "POST"])
 @staff_view(centre_only=True)
 def intake(request):
     if request.method == "GET":
-        return render(request, "console/intake.html", {"form": IntakeForm()})
+        # From the call centre's screen pop: /console/intake/?phone=…&call=…
+        phone, call = request.GET.get("phone", "")[:32], request.GET.get("call", "")[:100]
+        context = {"form": IntakeForm(initial={"phone": phone, "call": call})}
+        if phone:
+            context.update(_lookup(request.actor, phone))
+        return render(request, "console/intake.html", context)
     if "lookup" in request.POST:  # the look-up button without JavaScript: keep what was typed
         form = IntakeForm(initial=request.POST.dict())
         context = {"form": form, **_lookup(request.actor, request.POST.get("phone", ""))}
@@ -62,6 +77,8 @@ def intake(request):
             apply_error(form, err, IntakeForm.ERROR_FIELDS, top=False)
             error = err.message
         else:
+            if form.cleaned_data.get("call"):
+                _link_call(request.actor, form.cleaned_data["call"], case.number)
             return redirect("console:case", number=case.number)
     else:
         error = _("Check the fields marked below.")
