@@ -7,6 +7,8 @@ record and past cases, swapped in by HTMX or as a full page without JavaScript. 
 
 from __future__ import annotations
 
+import contextlib
+
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -48,10 +50,8 @@ def _link_call(actor, call_id: str, number: str) -> None:
     """Link the PBX call to the case it led to; an unknown call id (no CTI in use) is ignored."""
     from govcrm.channels.callcentre.actions import call_link_case
 
-    try:
+    with contextlib.suppress(DomainError):
         call_link_case(actor=actor, call_id=call_id, case_number=number)
-    except DomainError:
-        pass
 
 
 @require_http_methods(["GET", "POST"])
