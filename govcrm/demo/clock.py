@@ -52,11 +52,15 @@ class FastCalendar:
             day += dt.timedelta(days=1)
             i += 1
         self.last_midnight = self.midnight[-1] + DAY
+        # Without daylight saving every day is 86,400 s long and the day is a division away.
+        self.uniform = all(b - a == DAY for a, b in zip(self.midnight, self.midnight[1:], strict=False))
 
     def day_of(self, t: int) -> int:
         """Index of the local day holding t."""
         if t < self.midnight[0] or t >= self.last_midnight:
             raise ValueError(f"{t} is outside the tabulated days")
+        if self.uniform:
+            return (t - self.midnight[0]) // DAY
         return bisect_right(self.midnight, t) - 1
 
     def date_of(self, t: int) -> dt.date:

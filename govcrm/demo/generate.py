@@ -31,7 +31,7 @@ from govcrm.citizens.models import Citizen, Identity
 
 from .build import Builder, Rows, columns_check
 from .city import city_ensure
-from .load import SliceFile, slice_file_write, writer_for
+from .load import CopyPayload, SliceFile, copy_payload, slice_file_write, writer_for
 from .schedule import schedule_make
 from .world import world_load
 
@@ -42,11 +42,11 @@ _builder: Builder | None = None  # set before forking, read by the workers
 _scratch: str | None = None  # where SQLite workers put their slice files
 
 
-def _build_slice(spec: tuple[int, int, int]) -> Rows | SliceFile:
+def _build_slice(spec: tuple[int, int, int]) -> Rows | SliceFile | CopyPayload:
     rows = _builder.build(*spec)
-    if _scratch is None:
-        return rows
-    return slice_file_write(rows, os.path.join(_scratch, f"slice{spec[0]}.sqlite3"))
+    if _scratch is not None:
+        return slice_file_write(rows, os.path.join(_scratch, f"slice{spec[0]}.sqlite3"))
+    return copy_payload(rows)
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,9 @@ def demo_generate(*, cases: int, seed: int = 1, days: int = 730, workers: int | 
             for piece in produced:
                 if isinstance(piece, SliceFile):
                     writer.write_file(piece)
+                    done = (piece.cases, piece.events, piece.citizens)
+                elif isinstance(piece, CopyPayload):
+                    writer.write_payload(piece)
                     done = (piece.cases, piece.events, piece.citizens)
                 else:
                     writer.write(piece)

@@ -77,7 +77,7 @@ class Staff:
     of_unit: dict[int, tuple[Actor, ...]]  # unit id -> its handlers and managers
 
 
-@dataclass
+@dataclass(slots=True)
 class Plan:
     """What happens to a case, decided before its life is played out."""
 
@@ -104,6 +104,48 @@ class Stop(Exception):
 
 class Life:
     """A case being played out; its attributes mirror the columns of `cases.Case`."""
+
+    __slots__ = (
+        "accept_due",
+        "accepted_at",
+        "assignments",
+        "cal",
+        "close_reason",
+        "closed_at",
+        "contact_due",
+        "dispatch_count",
+        "dispatched_at",
+        "english",
+        "events",
+        "extension_pending_days",
+        "first_contact_at",
+        "last_at",
+        "lead",
+        "limits",
+        "merged_into",
+        "now",
+        "number",
+        "pause_reason",
+        "paused_at",
+        "pick",
+        "rating",
+        "reopen_count",
+        "replied_at",
+        "reply",
+        "reply_due",
+        "resolved",
+        "return_count",
+        "rng",
+        "satisfied",
+        "squeeze",
+        "staff",
+        "status",
+        "supervision_level",
+        "t0",
+        "task_lag",
+        "unit_codes",
+        "updated_at",
+    )
 
     def __init__(self, *, cal: FastCalendar, now: int, staff: Staff, rng: random.Random, unit_codes: dict,
                  limits: tuple[int, int, int], t0: int, english: bool, squeeze: bool, number: str) -> None:
