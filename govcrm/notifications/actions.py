@@ -4,11 +4,14 @@ Rules:
 - `notification_for_event` runs inside the case's transaction: the case change and its
   notification commit together; the send is enqueued on commit.
 - The citizen is told on registration (for channels that do not acknowledge by themselves),
-  acceptance, reply and closure, through their preferred channel if they have an identity for
+  acceptance, the reply (once the centre has approved it: a reply sent back for redo never
+  reaches the citizen) and closure, through their preferred channel if they have an identity for
   it, else the channel they came through, else any identity they have. No identity: no message.
-- Sending locks the row and skips it when already sent, so two workers or a retried task
-  never send twice from the database's side; the provider gets `dedupe_key` as message id
-  for the case of a crash between the provider's answer and our commit.
+- Sending first claims the row in a short transaction (one more attempt, and a lease: the row
+  is not due again for LEASE), then calls the provider with no transaction open — a slow
+  provider holds no database lock — and then marks it sent. Two workers cannot claim the same
+  row; a worker that dies after claiming leaves the row to be retried when the lease ends, and
+  the provider gets `dedupe_key` as the message id to recognise such a repeat.
 - Failures retry with exponential back-off (1, 2, 4 … minutes, at most 8 attempts).
 """
 
@@ -34,7 +37,7 @@ SELF_ACKNOWLEDGING = frozenset({"portal", "open311", "email", "wechat"})
 KIND_BY_MOVE = {
     "register": Notification.Kind.REGISTERED,
     "accept": Notification.Kind.ACCEPTED,
-    "reply": Notification.Kind.REPLIED,
+    "review": Notification.Kind.REPLIED,
     "resolve_first_contact": Notification.Kind.REPLIED,
     "follow_up": Notification.Kind.CLOSED,
     "withdraw": Notification.Kind.CLOSED,
@@ -95,39 +98,50 @@ def recipient_for(note: Notification) -> str:
     return identity.value
 
 
-def notification_send(*, notification_id: int, now: dt.datetime | None = None) -> str:
-    """Send one notification if it is due and not sent yet. Returns its status afterwards."""
-    now = now or timezone.now()
+LEASE = dt.timedelta(minutes=10)
+
+
+def _claim(notification_id: int, now: dt.datetime) -> Notification | None:
     with transaction.atomic():
         note = (Notification.objects.select_for_update().select_related("case", "citizen")
                 .filter(pk=notification_id).first())
         if note is None or note.status != Notification.Status.PENDING or note.next_attempt_at > now:
-            return note.status if note else "missing"
-        backend = import_string(settings.GOVCRM_NOTIFY_BACKENDS[note.channel])()
+            return note
         note.attempts += 1
-        try:
-            note.provider_id = backend.send(note=note, to=recipient_for(note)) or ""
-        except Undeliverable as exc:
-            note.status = Notification.Status.SKIPPED
-            note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            note.save()
-            return note.status
-        except Exception as exc:  # any provider failure: retry later, keep the reason
-            note.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if note.attempts >= MAX_ATTEMPTS:
-                note.status = Notification.Status.FAILED
-            else:
-                note.next_attempt_at = now + dt.timedelta(minutes=2 ** (note.attempts - 1))
-            note.save()
-            return note.status
-        note.status = Notification.Status.SENT
-        note.sent_at = now
-        note.save()
-        from govcrm.channels.intake import interaction_record_outbound
+        note.next_attempt_at = now + LEASE
+        note.save(update_fields=["attempts", "next_attempt_at"])
+        note.claimed = True
+    return note
 
-        interaction_record_outbound(channel=note.channel, citizen_id=note.citizen_id, case_id=note.case_id,
-                                    content=note.body, subject=note.subject, external_id=note.dedupe_key)
-    return note.status
+
+def notification_send(*, notification_id: int, now: dt.datetime | None = None) -> str:
+    """Send one notification if it is due and not sent yet. Returns its status afterwards."""
+    now = now or timezone.now()
+    note = _claim(notification_id, now)
+    if note is None or not getattr(note, "claimed", False):
+        return note.status if note else "missing"
+    backend = import_string(settings.GOVCRM_NOTIFY_BACKENDS[note.channel])()
+    changes: dict = {}
+    try:
+        provider_id = backend.send(note=note, to=recipient_for(note)) or ""
+    except Undeliverable as exc:
+        changes = {"status": Notification.Status.SKIPPED, "last_error": f"{type(exc).__name__}: {exc}"[:2000]}
+    except Exception as exc:  # any provider failure: retry later, keep the reason
+        changes = {"last_error": f"{type(exc).__name__}: {exc}"[:2000]}
+        if note.attempts >= MAX_ATTEMPTS:
+            changes["status"] = Notification.Status.FAILED
+        else:
+            changes["next_attempt_at"] = now + dt.timedelta(minutes=2 ** (note.attempts - 1))
+    else:
+        changes = {"status": Notification.Status.SENT, "sent_at": now, "provider_id": provider_id}
+    with transaction.atomic():
+        Notification.objects.filter(pk=note.pk, status=Notification.Status.PENDING).update(**changes)
+        if changes.get("status") == Notification.Status.SENT:
+            from govcrm.channels.intake import interaction_record_outbound
+
+            interaction_record_outbound(channel=note.channel, citizen_id=note.citizen_id, case_id=note.case_id,
+                                        content=note.body, subject=note.subject, external_id=note.dedupe_key)
+    return changes.get("status", Notification.Status.PENDING)
 
 
 def notification_sweep(*, now: dt.datetime | None = None) -> int:

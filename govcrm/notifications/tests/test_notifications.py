@@ -98,6 +98,7 @@ def test_plain_text_messages_are_not_html_escaped(city):
     move(city.actor("dispatcher"), case, "dispatch", unit="gov-d1s1")
     move(city.actor("street_handler"), case, "accept")
     move(city.actor("street_handler"), case, "reply", reply="A & B <ok> it's")
+    move(city.actor("dispatcher"), case, "review")
     body = Notification.objects.get(case=case, kind="replied").body
     assert "A & B <ok> it's" in body
 
@@ -117,3 +118,29 @@ def test_permanent_refusal_is_skipped_not_retried(city, settings):
     assert notification_send(notification_id=note.pk) == "skipped"
     note.refresh_from_db()
     assert note.attempts == 1 and "unsubscribed" in note.last_error
+
+
+def test_a_claimed_notification_is_not_sent_twice_and_is_retried_after_a_crash(city):
+    from govcrm.notifications.actions import LEASE, _claim
+
+    case = register(city.actor("agent"))
+    note = Notification.objects.get(case=case)
+    now = timezone.now()
+    assert getattr(_claim(note.pk, now), "claimed", False)  # a worker claims it, then dies
+    assert notification_send(notification_id=note.pk, now=now) == "pending"  # another worker: not due
+    assert Notification.objects.get(pk=note.pk).attempts == 1
+    assert notification_send(notification_id=note.pk, now=now + LEASE) == "sent"  # after the lease
+    assert Notification.objects.get(pk=note.pk).attempts == 2
+
+
+def test_reply_reaches_the_citizen_only_once_approved(city):
+    case = register(city.actor("agent"))
+    move(city.actor("dispatcher"), case, "dispatch", unit="gov-d1s1")
+    move(city.actor("street_handler"), case, "accept")
+    move(city.actor("street_handler"), case, "reply", reply="已处理")
+    assert not Notification.objects.filter(case=case, kind="replied").exists()
+    move(city.actor("dispatcher"), case, "send_back", reason="答复不完整")
+    move(city.actor("street_handler"), case, "reply", reply="已更换灯泡并复查")
+    move(city.actor("dispatcher"), case, "review")
+    bodies = list(Notification.objects.filter(case=case, kind="replied").values_list("body", flat=True))
+    assert len(bodies) == 1 and "已更换灯泡并复查" in bodies[0]

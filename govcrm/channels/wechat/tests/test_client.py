@@ -57,6 +57,7 @@ def test_a_reply_to_a_wechat_case_reaches_the_follower(city, plain_wechat, wecha
     move(d, case, "dispatch", unit="gov-d1s1")
     move(s, case, "accept")
     move(s, case, "reply", reply="路灯已于今日修复，感谢您的反映。")
+    move(d, case, "review")  # the reply reaches the citizen once the centre has approved it
     notes = list(Notification.objects.filter(case=case, channel="wechat").order_by("id"))
     assert [n.kind for n in notes] == ["accepted", "replied"]
     for note in notes:
