@@ -130,6 +130,15 @@ STORAGES = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# One cache shared by all web processes (portal sign-in codes, throttles): files under
+# GOVCRM_HOME on one machine; GOVCRM_CACHE=database for several machines (the table is created by
+# `govcrm up` or `govcrm createcachetable`).
+if os.environ.get("GOVCRM_CACHE") == "database":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "govcrm_cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(GOVCRM_HOME / "cache")}}
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
