@@ -13,6 +13,7 @@ urlpatterns = [
     path("queues/<slug:queue>/", queues.queue, name="queue"),
     path("cases/<str:number>/", cases.case_detail, name="case"),
     path("cases/<str:number>/actions/<slug:action>/", cases.case_action, name="case_action"),
+    path("cases/<str:number>/files/<int:attachment_id>/", cases.case_attachment, name="case_attachment"),
     path("intake/", intake.intake, name="intake"),
     path("intake/lookup", intake.lookup, name="intake_lookup"),
     path("intake/categories", intake.categories, name="intake_categories"),

@@ -8,7 +8,7 @@ done, a plain form is redirected back to the case (POST/redirect/GET) and HTMX g
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from govcrm.cases.actions import case_transition
 from govcrm.cases.queries import case_citizen_visible, case_events, case_get, case_moves_for
 from govcrm.cases.workflow import MOVES
+from govcrm.channels.queries import attachment_for_case, interactions_for_case
 from govcrm.citizens.queries import citizen_view
 from govcrm.common.errors import DomainError, NotFound
 
@@ -36,6 +37,8 @@ def _context(request, case, *, failed: MoveForm | None = None, error: str = "") 
     return {
         "case": case,
         "events": case_events(case),
+        # Contacts through the channels, with their files; a 举报's messages stay with the centre.
+        "contacts": list(interactions_for_case(case.pk)) if visible else [],
         "move_forms": move_forms,
         "citizen": citizen_view(case.citizen, actor) if case.citizen_id and visible else None,
         "citizen_confidential": bool(case.citizen_id) and not visible,
@@ -53,6 +56,26 @@ def _render(request, case, *, status: int = 200, **kw) -> HttpResponse:
 @staff_view
 def case_detail(request, number: str):
     return _render(request, case_get(request.actor, number))
+
+
+@require_GET
+@staff_view
+def case_attachment(request, number: str, attachment_id: int):
+    """A file that came with the case (photo, fax image), for staff who may see the case."""
+    case = case_get(request.actor, number)
+    if not case_citizen_visible(request.actor, case):
+        raise NotFound(_("No such file."))
+    attachment = attachment_for_case(case.pk, attachment_id)
+    if attachment is None:
+        raise NotFound(_("No such file."))
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
+                            as_attachment=attachment.content_type not in INLINE_TYPES, filename=attachment.name)
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"})
 
 
 @require_POST
