@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import random
 from dataclasses import dataclass
+from math import log
 
 from govcrm.cases.workflow import MOVES, UNIT_STATES, PauseReason, ReturnReason, Status
 
@@ -184,7 +185,8 @@ class Life:
 
     def ev(self, action: str, at: int, actor: Actor, *, to: str | None = None, reason_code: str = "",
            reason: str = "", data: str = "{}") -> int:
-        at = self.fit(at)
+        if at > self.now or at < self.last_at:  # the usual case skips the call
+            at = self.fit(at)
         target, public = _MOVE_INFO[action]
         if to is None:
             to = target or self.status
@@ -209,7 +211,7 @@ class Life:
     # --- time -------------------------------------------------------------------------------------
     def later(self, t: int, mean_hours: float, minimum: int = 120) -> int:
         """A working-time wait after t, exponentially distributed."""
-        return self.cal.add_seconds(t, minimum + int(self.rng.expovariate(1.0 / (mean_hours * HOUR))))
+        return self.cal.add_seconds(t, minimum - int(mean_hours * HOUR * log(1.0 - self.rng.random())))
 
     def iso(self, t: int, *, local: bool = False) -> str:
         """As the actions write times into event data: read back from the database (UTC) or computed
