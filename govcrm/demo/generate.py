@@ -106,7 +106,7 @@ def demo_generate(*, cases: int, seed: int = 1, days: int = 730, workers: int | 
             produced = pool.imap(_build_slice, slices)
         else:
             produced = (_builder.build(*spec) for spec in slices)
-        with writer_for(cases) as writer:
+        with writer_for() as writer:
             for piece in produced:
                 if isinstance(piece, SliceFile):
                     writer.write_file(piece)
