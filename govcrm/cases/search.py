@@ -66,3 +66,13 @@ def matching_ids_sql(q: str) -> tuple[str, list] | None:
         return "SELECT id FROM cases_case WHERE search_tokens @> %s::text[]", [words]
     match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
     return "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [match]
+
+
+def match_count(q: str) -> int:
+    """How many cases match the query (all of them, before any scoping)."""
+    sql = matching_ids_sql(q)
+    if sql is None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({sql[0]}) matches", sql[1])  # noqa: S608 - fixed SQL, bound terms
+        return cursor.fetchone()[0]
