@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import auth, cases, intake, queues, search
+from .views import auth, cases, citizens, intake, queues, search
 
 app_name = "console"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<str:number>/", cases.case_detail, name="case"),
     path("cases/<str:number>/actions/<slug:action>/", cases.case_action, name="case_action"),
     path("cases/<str:number>/files/<int:attachment_id>/", cases.case_attachment, name="case_attachment"),
+    path("citizens/<int:citizen_id>/", citizens.citizen_detail, name="citizen"),
     path("intake/", intake.intake, name="intake"),
     path("intake/lookup", intake.lookup, name="intake_lookup"),
     path("intake/categories", intake.categories, name="intake_categories"),

@@ -47,3 +47,16 @@ def test_files_of_other_units_cases_are_not_served(city, client, sms_case):
     client.force_login(city.users["street_handler"])
     assert client.get(f"/console/cases/{sms_case.number}/files/{att.pk}/").status_code == 200
     assert client.get(f"/console/cases/{sms_case.number}/files/{att.pk + 1}/").status_code == 404
+
+
+def test_citizen_timeline_shows_every_channel(city, client, sms_case):
+    mail = IntakeMessage(channel="email", text="邮件补充说明", external_id="<m2@example.org>",
+                         case_number=sms_case.number, citizen=citizen_input_clean(phone="13800138000"))
+    intake_receive(mail)
+    client.force_login(city.users["agent"])
+    html = client.get(f"/console/citizens/{sms_case.citizen_id}/").content.decode()
+    assert "路灯坏了，附照片" in html and "邮件补充说明" in html and sms_case.number in html
+    case_page = client.get(f"/console/cases/{sms_case.number}/").content.decode()
+    assert f"/console/citizens/{sms_case.citizen_id}/" in case_page
+    client.force_login(city.users["street_handler"])
+    assert client.get(f"/console/citizens/{sms_case.citizen_id}/").status_code == 403
