@@ -40,6 +40,7 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/queries.py
 
 clean:
