@@ -20,8 +20,6 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
-import time
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -29,47 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import SETTINGS, Server, free_port, payloads, pct, prepare  # noqa: E402
+from bench.intake import SETTINGS, Server, free_port, payloads, pct, prepare, send_all  # noqa: E402
 
 TEXTS = ["和平路的路灯已经好几天不亮了，晚上出行很不方便。", "建设街路边堆了大量建筑垃圾，请尽快清运。",
          "The street lights on Heping Road have been out for several days."]
-
-
-def send_all(port: int, requests: list[tuple[str, bytes, dict]], concurrency: int, ok: set[int]):
-    latencies: list[float] = []
-    failures = 0
-    lock = threading.Lock()
-    it = iter(requests)
-
-    def worker() -> None:
-        nonlocal failures
-        while True:
-            with lock:
-                item = next(it, None)
-            if item is None:
-                return
-            path, body, headers = item
-            t = time.perf_counter()
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                conn.request("POST", path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                good = response.status in ok
-                conn.close()
-            except OSError:
-                good = False
-            with lock:
-                latencies.append(time.perf_counter() - t)
-                failures += not good
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return time.perf_counter() - started, latencies, failures
 
 
 def open311_requests(n: int, key: str, rng: random.Random) -> list[tuple[str, bytes, dict]]:
