@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 
 from govcrm.cases.models import Case, CaseType, Urgency
 from govcrm.cases.workflow import Move, PauseReason, ReturnReason, Status
-from govcrm.common.errors import DomainError
 
 from . import queries
 
@@ -30,20 +29,6 @@ CONTACT_METHODS = [("", "—"), ("phone", _("Phone call")), ("sms", _("SMS")), (
 UNIT_MOVES = frozenset({"dispatch", "transfer", "reopen", "subdispatch"})
 REPLY_MOVES = frozenset({"reply", "resolve_first_contact"})
 
-
-def apply_error(form: forms.Form, err: DomainError, field_map: dict[str, str] | None = None, *,
-                top: bool = True) -> None:
-    """Put a refused request's details on the form's fields; its message on top unless `top` is off
-    (when the page shows the message itself)."""
-    field_map = field_map or {}
-    placed = False
-    for key, message in err.details.items():
-        name = field_map.get(key, key)
-        if name in form.fields:
-            form.add_error(name, message)
-            placed = True
-    if top and not placed:
-        form.add_error(None, err.message)
 
 
 class MoveForm(forms.Form):

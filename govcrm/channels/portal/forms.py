@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from govcrm.cases.models import CaseType
 from govcrm.channels.uploads import CleanFile, clean_image
 from govcrm.citizens.actions import citizen_input_clean
-from govcrm.common.errors import DomainError, ValidationFailed
+from govcrm.common.errors import ValidationFailed
+from govcrm.common.forms import apply_error
 
 from .actions import PortalRequest
 from .queries import CategoryGroup, category_choices, category_groups
@@ -45,17 +46,6 @@ class PhotosField(forms.FileField):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         return [super(PhotosField, self).clean(f, initial) for f in files]
 
-
-def apply_error(form: forms.Form, err: DomainError, field_map: dict[str, str]) -> None:
-    """Put a refused action's details on the form's fields (its message on top when no field fits)."""
-    placed = False
-    for key, message in err.details.items():
-        name = field_map.get(key, key)
-        if name in form.fields:
-            form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, err.message)
 
 
 class PortalForm(forms.Form):

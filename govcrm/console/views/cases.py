@@ -20,9 +20,10 @@ from govcrm.cases.workflow import MOVES
 from govcrm.channels.queries import attachment_for_case, interactions_for_case
 from govcrm.citizens.queries import citizen_view
 from govcrm.common.errors import DomainError, NotFound
+from govcrm.common.forms import apply_error
 
 from ..access import error_page, staff_view
-from ..forms import UNIT_MOVES, MoveForm, apply_error
+from ..forms import UNIT_MOVES, MoveForm
 from ..queries import unit_options
 
 

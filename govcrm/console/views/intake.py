@@ -17,9 +17,10 @@ from govcrm.cases.actions import CaseInput, case_register
 from govcrm.cases.models import Channel
 from govcrm.citizens.actions import citizen_input_clean
 from govcrm.common.errors import DomainError
+from govcrm.common.forms import apply_error
 
 from ..access import staff_view
-from ..forms import IntakeForm, apply_error
+from ..forms import IntakeForm
 from ..queries import caller_lookup, category_leaves
 
 

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from govcrm.common.errors import DomainError
+from govcrm.common.forms import apply_error
 
 from .. import signin, throttle
-from ..forms import CodeForm, SigninForm, apply_error
+from ..forms import CodeForm, SigninForm
 
 PENDING = "portal_signin_pending"
 

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from govcrm.citizens import identities
 from govcrm.common.errors import DomainError
+from govcrm.common.forms import apply_error
 
 from ..actions import portal_request_submit
-from ..forms import RequestForm, apply_error
+from ..forms import RequestForm
 from ..queries import case_for_session, category_groups
 from ..signin import signed_in_identity
 from .session import is_known, remember
