@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "govcrm.channels.callcentre",
     "govcrm.channels.fax",
     "govcrm.notifications",
+    "govcrm.intelligence",
+    "govcrm.topics",
     "govcrm.demo",
 ]
 
