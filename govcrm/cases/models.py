@@ -63,6 +63,8 @@ class Channel(models.TextChoices):
     WECHAT = "wechat", _("WeChat")
     FAX = "fax", _("Fax")
     WALK_IN = "walk_in", _("Walk-in")
+    # A task the centre opens itself from an early warning (主动治理, 未诉先办); see govcrm/topics.
+    PROACTIVE = "proactive", _("Proactive")
 
 
 class Case(TimestampedModel):
