@@ -36,12 +36,13 @@ _WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ID_LIKE = re.compile(r"^[a-z]*\d[0-9a-z]*$")  # user ids, anonymised codes ("a3"), numbers
 # Words that carry no topic in a hotline message or its reply (beyond the search stop words).
-_NOISE = frozenset(
+_NOISE_TEXT = (
     "问题 反映 您好 你好 网友 留言 情况 相关 有关 我们 你们 他们 现在 已经 没有 什么 这个 那个 一些 进行 "
     "希望 请问 请求 咨询 投诉 举报 建议 感谢 谢谢 关注 支持 工作 回复 如下 收悉 部门 领导 政府 "
     "hello dear thank thanks you your we our they them have has had will would can could not no "
-    "about regarding reply message issue problem".split()
+    "about regarding reply message issue problem"
 )
+_NOISE = frozenset(_NOISE_TEXT.split())
 _PLACE_SUFFIXES = (
     "小区", "社区", "新城", "花园", "大道", "广场", "大厦", "公园", "学校", "小学", "中学", "医院", "市场",
     "车站", "街道", "路", "街", "巷", "村", "镇", "乡", "苑", "庄", "湾", "桥",
