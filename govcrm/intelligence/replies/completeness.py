@@ -50,7 +50,8 @@ _ASKS_RULE = re.compile(r"政策|规定|是否|能否|可否|可不可以|合法
                         r"\b(?:policy|allowed|legal|illegal|eligible|entitled|rules?|permit\w*)\b", re.IGNORECASE)
 _FORWARDED = re.compile(r"已?(?:转交|转至|转给|转到|转|交由|交)[^，。；]{0,15}?"
                         r"(?:调查|处理|核实|核查|办复|核处|处置|办理|研究)|"
-                        r"\b(?:forwarded|passed|referred) (?:to|on)\b", re.IGNORECASE)
+                        r"\b(?:(?:has|have) been |was |were )?(?:forwarded|passed on|referred) to\b[^.]*",
+                        re.IGNORECASE)
 _RECEIVED = re.compile(r"(?:您的)?(?:留言|来信|问题)(?:已)?收悉|来信收悉|现(?:将有关情况)?回复如下|"
                        r"\b(?:we (?:have )?received your (?:message|request|report))\b", re.IGNORECASE)
 _DATE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
