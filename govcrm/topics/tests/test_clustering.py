@@ -1,0 +1,48 @@
+import datetime as dt
+
+from govcrm.topics.clustering import Doc, Params, cluster, words_of
+
+from .factories import BURST_MAIN, UNRELATED
+
+T0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+
+
+def _docs(**place):
+    docs = [Doc(key=f"b{k}", words=words_of(t, d), title=words_of(t), at=T0 + dt.timedelta(hours=k), **place)
+            for k, (t, d, _c) in enumerate(BURST_MAIN)]
+    docs += [Doc(key=f"u{k}", words=words_of(t, d), title=words_of(t), at=T0, **place)
+             for k, (t, d, _c) in enumerate(UNRELATED)]
+    return docs
+
+
+def test_the_same_incident_in_chinese_is_one_topic_and_unrelated_messages_stay_out():
+    topics = cluster(_docs(area="d1s1g1"))
+    assert len(topics) == 1
+    keys = {_docs()[i].key for i in topics[0].members}
+    assert {"b0", "b1", "b3"} <= keys
+    assert not any(k.startswith("u") for k in keys)
+    assert "水管" in topics[0].terms or "爆裂" in topics[0].terms
+
+
+def test_place_keeps_apart_the_same_words_in_two_distant_places():
+    here = [Doc(key=k, words=words_of(t, d), title=words_of(t), at=T0, lat=30.66, lon=104.06)
+            for k, (t, d, _c) in enumerate(BURST_MAIN[:2])]
+    there = [Doc(key=10 + k, words=words_of(t, d), title=words_of(t), at=T0, lat=30.70, lon=104.10)
+             for k, (t, d, _c) in enumerate(BURST_MAIN[:2])]
+    topics = cluster(here + there, Params(radius_m=500))
+    assert sorted(sorted(c.members) for c in topics) == [[0, 1], [2, 3]]
+
+
+def test_time_keeps_apart_reports_weeks_apart():
+    docs = [Doc(key=k, words=words_of(t, d), title=words_of(t), at=T0 + dt.timedelta(days=20 * (k % 2)))
+            for k, (t, d, _c) in enumerate(BURST_MAIN)]
+    topics = cluster(docs, Params(max_gap_days=7))
+    assert all({i % 2 for i in c.members} in ({0}, {1}) for c in topics)
+    assert cluster(docs, Params(max_gap_days=None))[0].members != []
+
+
+def test_representative_is_a_member_and_nothing_to_cluster_gives_nothing():
+    topics = cluster(_docs())
+    assert topics[0].representative in topics[0].members
+    assert cluster([]) == []
+    assert cluster([Doc(key=1, words="")]) == []
