@@ -30,7 +30,7 @@ class Rule:
     window_days: int = 3
     baseline_windows: int = 8
     alpha: float = 0.001
-    min_count: int = 5
+    min_count: int = 4
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}

@@ -50,7 +50,7 @@ class Doc:
 
 @dataclass(frozen=True)
 class Params:
-    threshold: float = 0.35  # cosine similarity: the least average similarity inside a topic
+    threshold: float = 0.2  # cosine similarity: the least average similarity inside a topic
     title_weight: float = 0.5  # share of the title's words in the similarity (the rest: all words)
     radius_m: float = 500.0
     max_gap_days: float | None = 7.0

@@ -2,7 +2,7 @@ import datetime as dt
 
 from govcrm.topics.clustering import Doc, Params, cluster, words_of
 
-from .factories import BURST_MAIN, UNRELATED
+from .factories import BURST_MAIN, BURST_MAIN_EN, UNRELATED
 
 T0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
 
@@ -15,13 +15,21 @@ def _docs(**place):
     return docs
 
 
-def test_the_same_incident_in_chinese_is_one_topic_and_unrelated_messages_stay_out():
-    topics = cluster(_docs(area="d1s1g1"))
+def test_the_same_incident_told_four_times_is_one_topic_and_unrelated_messages_stay_out():
+    docs = _docs(area="d1s1g1")
+    topics = cluster(docs)
     assert len(topics) == 1
-    keys = {_docs()[i].key for i in topics[0].members}
-    assert {"b0", "b1", "b3"} <= keys
-    assert not any(k.startswith("u") for k in keys)
+    assert {docs[i].key for i in topics[0].members} == {"b0", "b1", "b2", "b3"}
     assert "水管" in topics[0].terms or "爆裂" in topics[0].terms
+
+
+def test_english_reports_of_an_incident_are_one_topic():
+    docs = _docs() + [Doc(key=f"e{k}", words=words_of(t, d), title=words_of(t), at=T0)
+                      for k, (t, d, _c) in enumerate(BURST_MAIN_EN)]
+    topics = cluster(docs)
+    english = [c for c in topics if any(docs[i].key.startswith("e") for i in c.members)]
+    assert [sorted(docs[i].key for i in c.members) for c in english] == [["e0", "e1"]]
+    assert {"burst", "water"} & set(english[0].terms)
 
 
 def test_place_keeps_apart_the_same_words_in_two_distant_places():
