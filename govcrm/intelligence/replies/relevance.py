@@ -7,6 +7,8 @@ Rules:
 - Document frequencies come from `data/idf.tsv`, built by `bench/replies.py --write-idf` from
   the messages and replies of the Teddy Cup 2020 data (attachments 3 and 4; no labels used).
   A word the table does not know counts as rare (df = 1). The table is read once per process.
+- Only the first `MAX_CHARS` characters of each text are segmented (time: the score is computed
+  when the case page renders; about 1 text in 100 of the Teddy Cup data is longer).
 - Cosine of sublinear-tf × idf vectors; a reply that repeats the message's own words reaches
   about 0.3 to 0.5, so the cosine is scaled by `COSINE_FULL` and capped at 1.
 - Key terms: the message's `KEY_TERMS` rarest words; a key term is covered when the reply
@@ -31,6 +33,7 @@ from govcrm.cases.search import STOPWORDS
 IDF_PATH = Path(__file__).resolve().parent / "data" / "idf.tsv"
 COSINE_FULL = 0.35
 KEY_TERMS = 6
+MAX_CHARS = 2000  # of the message and of the reply, for the cosine and the key terms
 
 _WORD = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -67,7 +67,9 @@ class ReplyScore:
 
 
 def _relevance(message: str, reply: str, reasons: list[Reason]) -> float:
-    msg_words, reply_words = rel.tokens(message), rel.tokens(reply)
+    # Segmenting costs about 4 ms per 1,000 characters: long texts are cut for the cosine and the key
+    # terms (the mentions are still looked for in the whole reply).
+    msg_words, reply_words = rel.tokens(message[:rel.MAX_CHARS]), rel.tokens(reply[:rel.MAX_CHARS])
     cos = min(1.0, rel.cosine(msg_words, reply_words) / rel.COSINE_FULL)
     keys = rel.key_terms(msg_words)
     covered = [k for k in keys if rel.mentions(reply, k)]
