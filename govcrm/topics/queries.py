@@ -7,6 +7,7 @@ are centre roles); everyone else is refused (`Forbidden`). Lists come with their
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from govcrm.cases.models import Case
 from govcrm.common.errors import Forbidden, NotFound
@@ -20,7 +21,7 @@ VIEWERS = frozenset({Role.SUPERVISOR, Role.ANALYST, Role.ADMIN})
 
 def _check(actor: Actor) -> None:
     if actor.role not in VIEWERS:
-        raise Forbidden("Only supervisors and analysts see hot topics and warnings.")
+        raise Forbidden(_("Only supervisors and analysts see hot topics and warnings."))
 
 
 def topic_run_latest(actor: Actor) -> TopicRun | None:
@@ -32,7 +33,7 @@ def topic_run_get(actor: Actor, run_id: int) -> TopicRun:
     _check(actor)
     run = TopicRun.objects.filter(pk=run_id).first()
     if run is None:
-        raise NotFound("No such run.")
+        raise NotFound(_("No such run."))
     return run
 
 
@@ -50,7 +51,7 @@ def topic_get(actor: Actor, topic_id: int) -> Topic:
     _check(actor)
     topic = Topic.objects.select_related("run", "representative", "area").filter(pk=topic_id).first()
     if topic is None:
-        raise NotFound("No such topic.")
+        raise NotFound(_("No such topic."))
     return topic
 
 
@@ -73,5 +74,5 @@ def warning_get(actor: Actor, warning_id: int) -> Warning:
                    "category", "area", "lead_unit").order_by("created_at", "id")))
                .filter(pk=warning_id).first())
     if warning is None:
-        raise NotFound("No such warning.")
+        raise NotFound(_("No such warning."))
     return warning
