@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 PERIODIC: dict[str, int] = {
     "govcrm.cases.tasks.check_deadlines": 300,
     "govcrm.notifications.tasks.sweep_notifications": 60,
+    "govcrm.topics.tasks.detect_topics": 3600,
 }
 
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 from govcrm.demo.city import DEMO_PASSWORD, city_ensure, demo_accounts
 from govcrm.demo.generate import demo_generate
+from govcrm.demo.incidents import incidents_add
 
 
 class Command(BaseCommand):
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         else:
             s = demo_generate(cases=opts["cases"], seed=opts["seed"], days=opts["days"], workers=opts["workers"],
                               progress=opts["verbosity"] > 0)
+            incidents_add()  # a recent burst of reports of two incidents, for hot topics and warnings
             self.stdout.write(
                 f"Added {s.cases:,} cases ({s.events:,} events, {s.citizens:,} new citizens) in {s.seconds:.1f} s "
                 f"({s.cases / max(s.seconds, 1e-9):,.0f} cases/s)."
