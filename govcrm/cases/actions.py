@@ -188,7 +188,25 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
                 data={"unit": match.unit.code, "co_units": [u.code for u in match.co_units],
                       "rule": match.rule_id},
             )
+        _suggest_later(case)
     return case
+
+
+_FEEDBACK_MOVES = frozenset({"dispatch", "transfer", "reclassify"})
+
+
+def _dispatch_feedback(case: Case, event: CaseEvent) -> None:
+    """A person's dispatch decision is the dispatch classifier's training signal (same transaction)."""
+    from govcrm.intelligence.actions import feedback_record
+
+    feedback_record(case=case, event=event)
+
+
+def _suggest_later(case: Case) -> None:
+    """Ask the dispatch classifier for a suggestion once the case is committed (if one is trained)."""
+    from govcrm.intelligence.tasks import suggest_enqueue
+
+    suggest_enqueue(case.pk)
 
 
 def case_register_idempotent(*, actor: Actor, data: CaseInput, key: str, scope: str,
@@ -350,6 +368,8 @@ def case_transition(*, actor: Actor, case: Case | str, action: str, data: dict |
                               to_status=to_status, reason_code=reason_code, reason=reason, data=event_data,
                               public=move.public)
         _notify(case, event)
+        if move.name in _FEEDBACK_MOVES and not actor.is_system:
+            _dispatch_feedback(case, event)
         for other, ev in extra_events:
             _append_event(other, actor=actor, at=now, from_status=other.status, to_status=other.status, **ev)
     return case
@@ -368,6 +388,8 @@ def _h_dispatch(*, actor, case, data, now, event_data, **_kw):
     event_data.update({"unit": unit.code, "co_units": [u.code for u in co]})
     if "rule" in data:
         event_data["rule"] = data["rule"]
+    if "classifier" in data:  # dispatched by the dispatch classifier: its version and confidence
+        event_data["classifier"] = data["classifier"]
 
 
 def _h_subdispatch(*, actor, case, data, now, event_data, **_kw):
@@ -571,6 +593,8 @@ def _h_reclassify(*, case, data, event_data, **_kw):
     if not changes:
         raise _fail("category", _("Nothing to change."))
     event_data["changes"] = changes
+    if "classifier" in data:
+        event_data["classifier"] = data["classifier"]
 
 
 def _h_note(*, data, event_data, **_kw):

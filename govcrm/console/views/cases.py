@@ -21,6 +21,7 @@ from govcrm.channels.queries import attachment_for_case, interactions_for_case
 from govcrm.citizens.queries import citizen_view
 from govcrm.common.errors import DomainError, NotFound
 from govcrm.common.forms import apply_error
+from govcrm.intelligence.queries import suggestion_for_case
 from govcrm.intelligence.replies import case_reply_score
 
 from ..access import error_page, staff_view
@@ -46,6 +47,8 @@ def _context(request, case, *, failed: MoveForm | None = None, error: str = "") 
         "citizen_confidential": bool(case.citizen_id) and not visible,
         # A hint for the centre when it reviews the unit's reply (and wherever it reads the reply).
         "reply_quality": case_reply_score(case) if actor.is_centre else None,
+        # The dispatch classifier's suggestion (stored at intake, or computed now for a waiting case).
+        "suggestion": suggestion_for_case(case) if actor.is_centre else None,
         "error": error,
         "failed_move": failed.move.name if failed is not None else "",
     }

@@ -21,6 +21,7 @@ PERIODIC: dict[str, int] = {
     "govcrm.cases.tasks.check_deadlines": 300,
     "govcrm.notifications.tasks.sweep_notifications": 60,
     "govcrm.topics.tasks.detect_topics": 3600,
+    "govcrm.intelligence.tasks.suggest_missing": 120,
 }
 
 

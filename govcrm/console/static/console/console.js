@@ -15,3 +15,23 @@ document.addEventListener("htmx:afterSettle", function (event) {
     target.focus();
   }
 });
+
+// 3. Intake: a click on a suggested category chooses it in the category <select> (adding the
+//    option when the category search had narrowed the list).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("#intake-suggestions [data-category]");
+  if (!button) {
+    return;
+  }
+  var select = document.getElementById("id_category");
+  if (!select) {
+    return;
+  }
+  var code = button.getAttribute("data-category");
+  if (!select.querySelector('option[value="' + CSS.escape(code) + '"]')) {
+    select.add(new Option(button.getAttribute("data-category-name") + " (" + code + ")", code));
+  }
+  select.value = code;
+  select.dispatchEvent(new Event("change", { bubbles: true }));
+  select.focus();
+});

@@ -1,0 +1,205 @@
+"""Writes of the dispatch loop: suggest at intake, dispatch above the threshold, record corrections.
+
+Rules:
+- A case gets at most one suggestion, by the version active when it arrived (`case_suggest` is
+  safe to run twice: the second run returns the first suggestion).
+- Automatic dispatch only for a case still waiting for dispatch (registered, nobody moved it),
+  when the predicted category is one a case can have (a leaf), a dispatch rule names its unit
+  for the case's area, and the confidence reaches the most specific threshold the admin set on
+  the category's chain. It goes through the ordinary moves (`reclassify`, then `dispatch`) as
+  the system, with the model version and confidence in the event data.
+- Feedback: every dispatch, transfer or reclassification by a person that differs from what was
+  first decided (the suggestion, or the first dispatch) is appended, once per event.
+- The classifier failing never fails an intake: the task logs and leaves the case to people.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govcrm.cases.actions import case_transition
+from govcrm.cases.dispatch import rule_for
+from govcrm.cases.models import Case, CaseEvent, Category
+from govcrm.cases.workflow import Status
+from govcrm.common.errors import DomainError, ValidationFailed
+from govcrm.common.reference import cached
+from govcrm.organization.models import Unit
+from govcrm.organization.queries import SYSTEM
+
+from . import classifier, store
+from .models import DispatchThreshold, Feedback, Suggestion
+
+logger = logging.getLogger(__name__)
+
+
+def _categories() -> dict[str, Category]:
+    """Every active category by code, Chinese name and English name (lower-cased)."""
+    def load():
+        out: dict[str, Category] = {}
+        for c in Category.objects.filter(active=True).select_related("parent__parent"):
+            for key in (c.name_en.lower(), c.name_zh, c.code):  # the code wins over a clashing name
+                out[key] = c
+        return out
+    return cached("intelligence_categories", load)
+
+
+def category_for_label(label: str) -> Category | None:
+    """A model's label as a category: by code (history models) or by name (models trained on
+    outside data such as the Teddy Cup first-level labels 城乡建设, 交通运输 …)."""
+    table = _categories()
+    return table.get(label) or table.get(label.strip().lower())
+
+
+def _leaf_codes() -> frozenset[str]:
+    def load():
+        parents = set(Category.objects.filter(parent__isnull=False).values_list("parent_id", flat=True))
+        return frozenset(Category.objects.filter(active=True).exclude(pk__in=parents).values_list("code", flat=True))
+    return cached("intelligence_leaves", load)
+
+
+def threshold_for(category: Category) -> float | None:
+    table = cached("dispatch_thresholds", lambda: {
+        t.category_id: t.threshold for t in DispatchThreshold.objects.filter(auto_dispatch=True)})
+    node = category
+    while node is not None:
+        if node.pk in table:
+            return table[node.pk]
+        node = node.parent
+    return None
+
+
+def case_suggest(*, case_id: int, auto_dispatch: bool = True) -> Suggestion | None:
+    """Predict the category and unit of a case, store the suggestion, dispatch when sure enough."""
+    existing = Suggestion.objects.filter(case_id=case_id).first()
+    if existing is not None:
+        return existing
+    active = store.active_model()
+    if active is None:
+        return None
+    row, model = active
+    case = Case.objects.select_related("category", "area__parent__parent").get(pk=case_id)
+    pred = classifier.predict(model, [classifier.document(case.description, case.title)])[0]
+    category = category_for_label(pred.label)
+    unit: Unit | None = None
+    if category is not None:
+        match = rule_for(category, case.area)
+        unit = match.unit if match else None
+    threshold = threshold_for(category) if category is not None else None
+    sure = (threshold is not None and pred.confidence >= threshold and unit is not None
+            and category.code in _leaf_codes())
+    waiting = case.status == Status.REGISTERED and case.version == 1
+    outcome = (Suggestion.Outcome.AUTO if (auto_dispatch and sure and waiting)
+               else Suggestion.Outcome.PENDING if case.status in (Status.REGISTERED, Status.RETURNED)
+               else Suggestion.Outcome.INFO)
+    try:
+        with transaction.atomic():
+            suggestion = Suggestion.objects.create(
+                case=case, model=row, label=pred.label, category=category, unit=unit,
+                confidence=pred.confidence, threshold=threshold, outcome=outcome,
+                alternatives=[[lab, p] for lab, p in pred.alternatives], created_at=timezone.now())
+            if outcome == Suggestion.Outcome.AUTO:
+                try:
+                    with transaction.atomic():
+                        _auto_dispatch(case, suggestion)
+                except DomainError:  # a person moved the case meanwhile: theirs stands
+                    suggestion.outcome = Suggestion.Outcome.PENDING
+                    suggestion.save(update_fields=["outcome"])
+    except IntegrityError:  # another worker suggested this case at the same moment
+        return Suggestion.objects.filter(case_id=case_id).first()
+    return suggestion
+
+
+def _auto_dispatch(case: Case, suggestion: Suggestion) -> None:
+    note = {"model": suggestion.model.version, "confidence": suggestion.confidence}
+    if case.category_id != suggestion.category_id:
+        case_transition(actor=SYSTEM, case=case.number, action="reclassify",
+                        data={"category": suggestion.category.code, "classifier": note})
+    match = rule_for(suggestion.category, case.area)
+    case_transition(actor=SYSTEM, case=case.number, action="dispatch", data={
+        "unit": match.unit.code, "co_units": [u.code for u in match.co_units], "rule": match.rule_id,
+        "classifier": note})
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+FEEDBACK_MOVES = frozenset({"dispatch", "transfer", "reclassify"})
+
+
+def feedback_record(*, case: Case, event: CaseEvent) -> Feedback | None:
+    """Called by `case_transition` inside its transaction after a dispatch, transfer or reclassify.
+
+    The system's own moves are not feedback. A person's dispatch is a correction when it goes to
+    another unit or category than the suggestion; after a return 退单 it is a return feedback when
+    the new unit differs from the one that returned it; a transfer always is.
+    """
+    if event.actor_id is None or event.action not in FEEDBACK_MOVES:
+        return None
+    suggestion = Suggestion.objects.filter(case_id=case.pk).select_related("category", "unit").first()
+    data = event.data or {}
+    kind = None
+    from_unit = to_unit = from_cat = to_cat = None
+    if event.action == "reclassify":
+        change = (data.get("changes") or {}).get("category")
+        if not change:
+            return None
+        kind = Feedback.Kind.RECLASSIFY
+        from_cat = Category.objects.filter(code=change[0]).first()
+        to_cat = case.category
+    elif event.action == "transfer":
+        kind = Feedback.Kind.TRANSFER
+        from_unit = Unit.objects.filter(code=data.get("from_unit")).first() if data.get("from_unit") else None
+        to_unit = case.lead_unit
+    else:  # dispatch
+        to_unit = case.lead_unit
+        to_cat = case.category
+        if event.from_status == Status.RETURNED:
+            returned = case.events.filter(action="return").order_by("-seq").values_list("data", flat=True).first()
+            code = (returned or {}).get("unit")
+            if code and code != to_unit.code:
+                kind = Feedback.Kind.RETURN
+                from_unit = Unit.objects.filter(code=code).first()
+        elif suggestion is not None and (
+                (suggestion.unit_id and suggestion.unit_id != to_unit.pk)
+                or (suggestion.category_id and not _within(case.category, suggestion.category_id))):
+            kind = Feedback.Kind.CORRECTION
+            from_unit, from_cat = suggestion.unit, suggestion.category
+    if kind is None:
+        return None
+    return Feedback.objects.create(
+        case=case, suggestion=suggestion, kind=kind, predicted_label=suggestion.label if suggestion else "",
+        from_category=from_cat, to_category=to_cat or case.category, from_unit=from_unit,
+        to_unit=to_unit, event_seq=event.seq, created_at=event.at)
+
+
+def _within(category: Category, ancestor_id: int) -> bool:
+    """The category is the suggested one or below it (a first-level suggestion narrowed by people)."""
+    node = category
+    while node is not None:
+        if node.pk == ancestor_id:
+            return True
+        node = node.parent
+    return False
+
+
+def suggestion_accept(*, actor, number: str) -> Case:
+    """A dispatcher takes the suggestion: the case gets the suggested category and goes to its unit."""
+    from govcrm.cases.queries import case_get
+
+    from .queries import suggestion_for_case
+
+    case = case_get(actor, number)
+    view = suggestion_for_case(case)
+    if view is None or view.category is None or view.category.code not in _leaf_codes():
+        raise ValidationFailed(_("There is no suggestion with a category a case can have."))
+    match = rule_for(view.category, case.area)
+    if match is None:
+        raise ValidationFailed(_("No dispatch rule names a unit for this category and area."))
+    with transaction.atomic():
+        if case.category_id != view.category.pk:
+            case_transition(actor=actor, case=number, action="reclassify", data={"category": view.category.code})
+        return case_transition(actor=actor, case=number, action="dispatch", data={
+            "unit": match.unit.code, "co_units": [u.code for u in match.co_units], "rule": match.rule_id})

@@ -1,0 +1,198 @@
+"""Reads of the dispatch loop: a case's suggestion, dispatch quality per category, and drift.
+
+Definitions (shown on the console page too):
+- classifier accuracy: share of suggestions whose category is the case's category now (or an
+  ancestor of it: a first-level suggestion narrowed by people counts as right);
+- first-dispatch accuracy: share of dispatched cases whose first unit kept them (never returned
+  退单, never transferred: one dispatch in all);
+- return rate: share of dispatched cases returned at least once;
+- drift: the share of suggestions that were unsure (below the category's threshold, or below
+  `UNSURE` where none is set) or corrected by people, in the last `RECENT_DAYS` against the
+  `BASELINE_DAYS` before; a warning when it rose by at least `DRIFT_POINTS` points and a
+  one-sided two-proportion z-test gives p < `DRIFT_P` (about one false warning in a hundred
+  looks at a stable system), with at least `DRIFT_MIN` recent suggestions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from govcrm.cases.models import Case, Category
+from govcrm.cases.workflow import Status
+
+from . import classifier, store
+from .actions import category_for_label
+from .models import Feedback, Suggestion
+
+UNSURE = 0.6
+RECENT_DAYS = 7
+BASELINE_DAYS = 28
+DRIFT_POINTS = 0.10
+DRIFT_P = 0.01
+DRIFT_MIN = 30
+
+
+@dataclass(frozen=True)
+class SuggestionView:
+    """A suggestion as the console shows it: stored, or computed now for a case still waiting."""
+
+    label: str
+    category: Category | None
+    unit_name: str | None
+    confidence: float
+    threshold: float | None
+    outcome: str | None  # None: computed for display only, not stored
+    model_version: str
+    alternatives: list[tuple[str, float, Category | None]]
+
+
+def suggestion_for_case(case: Case) -> SuggestionView | None:
+    stored = (Suggestion.objects.filter(case_id=case.pk)
+              .select_related("category__parent__parent", "unit", "model").first())
+    if stored is not None:
+        return SuggestionView(
+            label=stored.label, category=stored.category, unit_name=stored.unit.name if stored.unit else None,
+            confidence=stored.confidence, threshold=stored.threshold, outcome=stored.outcome,
+            model_version=stored.model.version,
+            alternatives=[(lab, p, category_for_label(lab)) for lab, p in stored.alternatives])
+    if case.status not in (Status.REGISTERED, Status.RETURNED):
+        return None
+    active = store.active_model()
+    if active is None:
+        return None
+    row, model = active
+    pred = classifier.predict(model, [classifier.document(case.description, case.title)])[0]
+    category = category_for_label(pred.label)
+    from govcrm.cases.dispatch import rule_for
+
+    from .actions import threshold_for
+
+    match = rule_for(category, case.area) if category else None
+    return SuggestionView(
+        label=pred.label, category=category, unit_name=match.unit.name if match else None,
+        confidence=pred.confidence, threshold=threshold_for(category) if category else None, outcome=None,
+        model_version=row.version,
+        alternatives=[(lab, p, category_for_label(lab)) for lab, p in pred.alternatives])
+
+
+def suggest_for_text(text: str, *, top: int = 3) -> list[tuple[str, float, Category | None]]:
+    """Ranked categories for a message being typed at intake (nothing stored)."""
+    active = store.active_model()
+    if active is None or not text.strip():
+        return []
+    _row, model = active
+    pred = classifier.predict(model, [classifier.document(text)], top=top)[0]
+    return [(lab, p, category_for_label(lab)) for lab, p in ((pred.label, pred.confidence), *pred.alternatives)]
+
+
+@dataclass
+class CategoryQuality:
+    code: str
+    name: str
+    suggested: int = 0
+    suggested_right: int = 0
+    auto: int = 0
+    dispatched: int = 0
+    first_dispatch_kept: int = 0
+    returned: int = 0
+
+    @property
+    def classifier_accuracy(self) -> float | None:
+        return self.suggested_right / self.suggested if self.suggested else None
+
+    @property
+    def first_dispatch_accuracy(self) -> float | None:
+        return self.first_dispatch_kept / self.dispatched if self.dispatched else None
+
+    @property
+    def return_rate(self) -> float | None:
+        return self.returned / self.dispatched if self.dispatched else None
+
+
+def _top_code(code: str) -> str:
+    return code.split(".", 1)[0]
+
+
+def dispatch_quality(*, days: int = 30, now: dt.datetime | None = None) -> list[CategoryQuality]:
+    """Per first-level category, over the cases registered in the last `days` days."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=days)
+    tops = {c.code: c for c in Category.objects.filter(parent__isnull=True)}
+    out: dict[str, CategoryQuality] = {}
+
+    def row(code: str) -> CategoryQuality:
+        top = _top_code(code)
+        if top not in out:
+            out[top] = CategoryQuality(code=top, name=tops[top].name if top in tops else top)
+        return out[top]
+
+    cases = (Case.objects.filter(created_at__gte=since, dispatch_count__gt=0)
+             .values("category__code")
+             .annotate(n=Count("id"), kept=Count("id", filter=Q(dispatch_count=1, return_count=0)),
+                       returned=Count("id", filter=Q(return_count__gt=0))))
+    for r in cases:
+        q = row(r["category__code"])
+        q.dispatched += r["n"]
+        q.first_dispatch_kept += r["kept"]
+        q.returned += r["returned"]
+    sugg = (Suggestion.objects.filter(created_at__gte=since)
+            .values_list("category__code", "case__category__code", "outcome"))
+    for suggested, final, outcome in sugg:
+        q = row(final)
+        q.suggested += 1
+        q.auto += outcome == Suggestion.Outcome.AUTO
+        if suggested and (final == suggested or final.startswith(suggested + ".")):
+            q.suggested_right += 1
+    return sorted(out.values(), key=lambda q: q.code)
+
+
+@dataclass(frozen=True)
+class Drift:
+    recent_n: int
+    recent_rate: float | None
+    baseline_n: int
+    baseline_rate: float | None
+    p_value: float | None
+    warning: bool
+
+
+def _troubled_counts(since: dt.datetime, until: dt.datetime) -> tuple[int, int]:
+    corrected = Feedback.objects.filter(suggestion=OuterRef("pk"))
+    rows = (Suggestion.objects.filter(created_at__gte=since, created_at__lt=until)
+            .annotate(corrected=Exists(corrected)).values_list("confidence", "threshold", "corrected"))
+    n = bad = 0
+    for confidence, threshold, was_corrected in rows:
+        n += 1
+        bad += was_corrected or confidence < (threshold if threshold is not None else UNSURE)
+    return n, bad
+
+
+def dispatch_drift(*, now: dt.datetime | None = None) -> Drift:
+    now = now or timezone.now()
+    recent_start = now - dt.timedelta(days=RECENT_DAYS)
+    n1, b1 = _troubled_counts(recent_start, now)
+    n0, b0 = _troubled_counts(recent_start - dt.timedelta(days=BASELINE_DAYS), recent_start)
+    r1 = b1 / n1 if n1 else None
+    r0 = b0 / n0 if n0 else None
+    p = None
+    if n1 and n0:
+        pooled = (b1 + b0) / (n1 + n0)
+        se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+        z = (r1 - r0) / se if se > 0 else 0.0
+        p = 0.5 * math.erfc(z / math.sqrt(2))
+    warning = (p is not None and n1 >= DRIFT_MIN and r1 - r0 >= DRIFT_POINTS and p < DRIFT_P)
+    return Drift(n1, r1, n0, r0, p, warning)
+
+
+def feedback_counts(*, days: int = 30) -> dict[str, int]:
+    since = timezone.now() - dt.timedelta(days=days)
+    counts: dict[str, int] = defaultdict(int)
+    for kind, n in Feedback.objects.filter(created_at__gte=since).values_list("kind").annotate(n=Count("id")):
+        counts[kind] = n
+    return dict(counts)
