@@ -53,7 +53,7 @@ def test_predictions_carry_probabilities_that_sum_below_one(trained):
 
 
 def test_the_model_survives_pickling(trained):
-    again = pickle.loads(pickle.dumps(trained.model))
+    again = pickle.loads(pickle.dumps(trained.model))  # noqa: S301 -- bytes made one line above
     doc = [classifier.document("晚上路灯全黑，请尽快处理")]
     assert classifier.predict(again, doc)[0] == classifier.predict(trained.model, doc)[0]
 

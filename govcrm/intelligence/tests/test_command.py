@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from govcrm.cases.tests.factories import dispatch_rule, register
 from govcrm.intelligence.models import ClassifierModel
@@ -36,9 +37,10 @@ def write_csv(path: Path, n_per_label: int, seed: int) -> Path:
     return path
 
 
-def run(*args) -> list[str]:
+def run(*args, language: str = "en") -> list[str]:
     out = io.StringIO()
-    call_command("classifier", *args, stdout=out)
+    with translation.override(language):
+        call_command("classifier", *args, stdout=out)
     return out.getvalue().strip().splitlines()
 
 
@@ -79,6 +81,8 @@ def test_evaluate_needs_a_model(db, tmp_path):
     test = write_csv(tmp_path / "test.csv", 5, seed=2)
     with pytest.raises(CommandError, match="No classifier"):
         run("evaluate", "--data", str(test), "--text-column", "内容", "--label-column", "类别")
+    with pytest.raises(CommandError, match="尚未训练分类模型"):
+        run("evaluate", "--data", str(test), "--text-column", "内容", "--label-column", "类别", language="zh-hans")
 
 
 def test_train_from_history_uses_final_categories(city):

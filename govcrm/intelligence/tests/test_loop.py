@@ -148,7 +148,7 @@ def test_the_case_page_shows_the_suggestion_and_dispatches_as_suggested(city, mo
     client.force_login(city.users["dispatcher"])
     page = client.get(reverse("console:case", args=[case.number]))
     html = page.content.decode()
-    assert "Dispatch suggestion" in html and "路灯不亮" in html and "和平街道办事处" in html
+    assert "派单建议" in html and "路灯不亮" in html and "和平街道办事处" in html
     assert reverse("intelligence:accept", args=[case.number]) in html
     client.post(reverse("intelligence:accept", args=[case.number]))
     case.refresh_from_db()
@@ -180,7 +180,7 @@ def test_a_waiting_case_without_a_stored_suggestion_is_suggested_on_display_only
     store.model_save(trained=trained, source="test")  # trained after the case arrived
     client.force_login(city.users["agent"])
     html = client.get(reverse("console:case", args=[case.number])).content.decode()
-    assert "Dispatch suggestion" in html and "路灯不亮" in html
+    assert "派单建议" in html and "路灯不亮" in html
     assert not Suggestion.objects.exists()  # nothing stored on GET
 
 
