@@ -65,7 +65,7 @@ def from_csv(path: str, *, text_column: str, label_column: str | None,
     return Examples(docs, labels, f"csv:{file.name}", skipped)
 
 
-def from_history(*, limit: int = HISTORY_LIMIT) -> Examples:
+def from_history(*, limit: int = HISTORY_LIMIT, before=None) -> Examples:
     """The most recent dispatched cases with their final category (after returns and corrections).
 
     Cases still waiting for dispatch, withdrawn or merged ones, and the unclassified bucket are
@@ -75,6 +75,7 @@ def from_history(*, limit: int = HISTORY_LIMIT) -> Examples:
             .exclude(category__code=UNCLASSIFIED)
             .exclude(Q(close_reason__in=["withdrawn", "merged"]))
             .filter(dispatch_count__gt=0)
+            .filter(**({"created_at__lt": before} if before else {}))
             .order_by("-id").values_list("title", "description", "category__code")[:limit])
     docs, labels = [], []
     for title, description, code in rows:

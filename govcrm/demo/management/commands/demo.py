@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from govcrm.demo.city import DEMO_PASSWORD, city_ensure, demo_accounts
+from govcrm.demo.dispatching import demo_classifier
 from govcrm.demo.generate import demo_generate
 from govcrm.demo.incidents import incidents_add
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             s = demo_generate(cases=opts["cases"], seed=opts["seed"], days=opts["days"], workers=opts["workers"],
                               progress=opts["verbosity"] > 0)
             incidents_add()  # a recent burst of reports of two incidents, for hot topics and warnings
+            self.stdout.write(demo_classifier())  # suggestions and automatic dispatch for new messages
             self.stdout.write(
                 f"Added {s.cases:,} cases ({s.events:,} events, {s.citizens:,} new citizens) in {s.seconds:.1f} s "
                 f"({s.cases / max(s.seconds, 1e-9):,.0f} cases/s)."
