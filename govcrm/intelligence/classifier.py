@@ -5,6 +5,7 @@ Rules:
   already segmented (tokens joined by spaces, stopwords removed, as in the Teddy Cup training
   split) goes through the same function and gives the same tokens, so one model takes both.
   Stopwords need no list: words the training texts never contain have no feature.
+- Words never seen in training are dropped before the features are built (`KnownWords`).
 - Features: TF-IDF of words and of character 2–4-grams over the whole message, plus the same for
   its first twelve words (the title, or the message's opening), at half weight — the opening
   says what the message is about (ADR 0011 has the measurements behind each choice).
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import jieba
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -75,6 +77,22 @@ def _chars_tfidf(view, ngram_range: tuple[int, int]) -> TfidfVectorizer:
                            sublinear_tf=True)
 
 
+class KnownWords(BaseEstimator, TransformerMixin):
+    """Keeps only the words seen in training.
+
+    A model trained on text with its stopwords removed (the Teddy Cup split) then reads raw text
+    the same way: the stopwords it never saw do not break up the character n-grams. Trained on
+    raw text (the cases' history), every common word is known and nothing changes.
+    """
+
+    def fit(self, docs, y=None):
+        self.vocabulary_ = frozenset(w for doc in docs for w in doc)
+        return self
+
+    def transform(self, docs):
+        return [[w for w in doc if w in self.vocabulary_] for doc in docs]
+
+
 def build_pipeline(*, seed: int = 0, calibrate: bool = True) -> Pipeline:
     features = FeatureUnion([
         ("words", _words_tfidf(_words)),
@@ -84,7 +102,7 @@ def build_pipeline(*, seed: int = 0, calibrate: bool = True) -> Pipeline:
     ], transformer_weights={"words": 1.0, "chars": 1.0, "head_words": 0.5, "head_chars": 0.5})
     svm = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
     model = CalibratedClassifierCV(svm, cv=5, method="sigmoid", ensemble=False) if calibrate else svm
-    return Pipeline([("features", features), ("model", model)])
+    return Pipeline([("known", KnownWords()), ("features", features), ("model", model)])
 
 
 @dataclass(frozen=True)

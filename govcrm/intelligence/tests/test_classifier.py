@@ -78,3 +78,8 @@ def test_scores_report_macro_f1_accuracy_and_per_class():
     assert s["accuracy"] == 0.75 and s["n"] == 4
     assert s["per_class"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
     assert s["macro_f1"] == round((0.6667 + 0.8) / 2, 4)
+
+
+def test_words_unseen_in_training_are_dropped_so_raw_text_reads_like_token_text():
+    known = classifier.KnownWords().fit([["路灯", "不亮"], ["停水"]])
+    assert known.transform([["小区", "的", "路灯", "不亮", "了"]]) == [["路灯", "不亮"]]
