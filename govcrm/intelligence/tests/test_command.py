@@ -137,3 +137,11 @@ def test_on_a_slice_of_the_real_citizen_messages(db, tmp_path):
     result = json.loads(run("evaluate", "--data", str(test), "--text-column", "tokens",
                             "--label-column", "一级标签")[-1])
     assert result["n"] == 70 and set(result["per_class"]) == set(by_label)
+
+
+def test_one_label_is_refused_in_the_callers_language(db, tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("内容,类别\n" + "".join(f"路灯不亮{i},urban.lighting.out\n" for i in range(20)), encoding="utf-8")
+    with pytest.raises(CommandError, match="至少需要两个类别"):
+        run("train", "--data", str(one), "--text-column", "内容", "--label-column", "类别", language="zh-hans")
+    assert not ClassifierModel.objects.exists()

@@ -16,7 +16,10 @@ from __future__ import annotations
 import json
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 
 from govcrm.intelligence import classifier, data, store
@@ -44,10 +47,18 @@ class Command(BaseCommand):
         act.add_argument("version")
 
     def handle(self, *args, **opts):
+        self._database_ready()
         try:
             getattr(self, f"_{opts['verb']}")(opts)
         except data.DataError as e:
             raise CommandError(str(e)) from None
+
+    def _database_ready(self) -> None:
+        """A fresh checkout has an empty database: migrate it first, as `govcrm up` would."""
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            self.stdout.write("Preparing the database (migrate) …")
+            call_command("migrate", interactive=False, verbosity=0)
 
     def _examples(self, opts, *, need_data: bool) -> data.Examples:
         if not opts["data"]:
@@ -67,8 +78,9 @@ class Command(BaseCommand):
                           f"segmented in {seg:.1f} s")
         try:
             trained = classifier.train(ex.docs, ex.labels, folds=opts["folds"], seed=opts["seed"])
-        except ValueError as e:
-            raise CommandError(str(e)) from None
+        except ValueError:
+            raise CommandError(_("Need at least two labels with %(n)d or more examples each.")
+                               % {"n": classifier.MIN_PER_LABEL}) from None
         row = store.model_save(trained=trained, source=ex.source, activate=not opts["no_activate"])
         if trained.dropped:
             self.stdout.write(f"labels left out (fewer than {classifier.MIN_PER_LABEL} examples): "
