@@ -90,6 +90,13 @@ def _daily(rows: list[_Row], now: dt.datetime, days: int) -> list[int]:
     return counts
 
 
+def _unclassified_id() -> int | None:
+    """The "unclassified" bucket of channel intake is no category for bridging languages."""
+    from govcrm.channels.intake import UNCLASSIFIED
+
+    return Category.objects.filter(code=UNCLASSIFIED).values_list("pk", flat=True).first()
+
+
 def topics_detect(*, now: dt.datetime | None = None, days: int = DEFAULT_DAYS,
                   params: clustering.Params | None = None, rule: burst.Rule | None = None) -> TopicRun:
     """Compute the hot topics of the last `days` days and the warnings of the last window."""
@@ -108,8 +115,10 @@ def topics_detect(*, now: dt.datetime | None = None, days: int = DEFAULT_DAYS,
     streets, groups = _streets(), _groups()
     rows = [_Row(r[0], r[3], r[4], r[5], streets.get(r[5]) if r[5] else None, r[9], groups.get(r[9], r[9]),
                  r[7], r[8]) for r in raw]
+    unclassified = _unclassified_id()
     docs = [clustering.Doc(key=r[0], words=r[2], title=clustering.words_of(r[1]) if r[1] else "", at=r[3],
-                           area=r[6], lat=r[7], lon=r[8]) for r in raw]
+                           area=r[6], lat=r[7], lon=r[8], category=r[9] if r[9] != unclassified else None)
+            for r in raw]
     found = clustering.cluster(docs, params)
     located = [(r.lat, r.lon) for r in rows if r.lat is not None]
     bounds = ([min(p[0] for p in located), min(p[1] for p in located), max(p[0] for p in located),

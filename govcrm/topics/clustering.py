@@ -15,6 +15,12 @@ Rules:
   because every pair across two components has similarity below `threshold` (or is
   incompatible, taken as similarity 0), the result equals average linkage over the whole period
   with incompatible pairs at distance 1: components only make it fast.
+- Words do not cross languages, so a Chinese and an English report of one incident share no
+  words. `bridge_languages` joins them all the same when they are the same matter in the same
+  place: a group (or lone message) in one language and one in the other are merged when their
+  most common category is the same (known, not the unclassified bucket), and some pair of their
+  messages is placed (coordinates or area, on both sides: no place bridges nothing) and
+  compatible in place and time as above.
 - A topic's label is its `label_terms` highest-weighted words of the centroid and its
   representative, the message most similar to the centroid.
 """
@@ -46,6 +52,7 @@ class Doc:
     area: str | None = None
     lat: float | None = None
     lon: float | None = None
+    category: int | str | None = None  # the case's category; None when unknown or unclassified
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class Params:
     max_df: float = 0.5
     min_size: int = 2  # smaller clusters are not topics
     label_terms: int = 5
+    bridge_languages: bool = True  # join same-category, same-place groups across Chinese and English
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -150,15 +158,60 @@ def cluster(docs: Sequence[Doc], params: Params | None = None) -> list[Cluster]:
     n_comp, comp_of = connected_components(graph, directed=False)
     groups: list[list[int]] = []
     for members in _components(comp_of, n_comp):
-        if len(members) < p.min_size:
-            continue
-        if len(members) == 2:
+        if len(members) <= 2:
             groups.append(members)
             continue
         groups.extend(_average_linkage(members, graph, p.threshold))
+    if p.bridge_languages:
+        groups = _bridge(docs, groups, p)
     out = [_describe(body, vocabulary, g, p) for g in groups if len(g) >= p.min_size]
     out.sort(key=lambda c: (-len(c.members), c.members[0]))
     return out
+
+
+def _language(doc: Doc) -> str:
+    """"latin" when most of a message's words are Latin-script, else "cjk"."""
+    words = doc.words.split()
+    return "latin" if words and sum(w.isascii() for w in words) * 2 > len(words) else "cjk"
+
+
+def _bridge(docs: Sequence[Doc], groups: list[list[int]], p: Params) -> list[list[int]]:
+    """Merge groups of different languages that share their category and a compatible placed pair."""
+    from collections import Counter
+
+    def placed(i: int) -> bool:
+        return docs[i].lat is not None or bool(docs[i].area)
+
+    by_category: dict[object, list[int]] = {}
+    language = []
+    for g, members in enumerate(groups):
+        langs = Counter(_language(docs[i]) for i in members)
+        language.append(langs.most_common(1)[0][0])
+        cats = Counter(docs[i].category for i in members if docs[i].category is not None)
+        if cats and any(placed(i) for i in members):
+            by_category.setdefault(cats.most_common(1)[0][0], []).append(g)
+    parent = list(range(len(groups)))
+
+    def root(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    for candidates in by_category.values():
+        for a_pos, a in enumerate(candidates):
+            for b in candidates[a_pos + 1:]:
+                if language[a] == language[b] or root(a) == root(b):
+                    continue
+                pairs = [(i, j) for i in groups[a] if placed(i) for j in groups[b] if placed(j)]
+                rows = np.array([i for i, _j in pairs], dtype=int)
+                cols = np.array([j for _i, j in pairs], dtype=int)
+                if len(pairs) and _compatible(docs, rows, cols, p).any():
+                    parent[root(b)] = root(a)
+    merged: dict[int, list[int]] = {}
+    for g, members in enumerate(groups):
+        merged.setdefault(root(g), []).extend(members)
+    return [sorted(m) for m in merged.values()]
 
 
 def _components(comp_of: np.ndarray, n_comp: int) -> list[list[int]]:

@@ -10,8 +10,8 @@ from govcrm.cases.models import Case
 from govcrm.cases.tests.factories import register
 from govcrm.organization.queries import Actor
 
-# One incident — a burst water main at Heping Road 12 — told four times in Chinese (words do not
-# cross languages: an English report of it forms its own topic with other English ones).
+# One incident — a burst water main at Heping Road 12 — told four times in Chinese, twice in English
+# (words do not cross languages: only the same category in the same place bridges them).
 BURST_MAIN = [
     ("和平路12号水管爆裂", "和平路12号门前自来水管爆裂，路面大量积水，车辆无法通行，请尽快抢修。", "wechat"),
     ("和平路水管爆了", "和平路12号附近地下水管爆裂，积水漫到人行道，已经两个小时了。", "phone"),

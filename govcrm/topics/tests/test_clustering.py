@@ -32,6 +32,30 @@ def test_english_reports_of_an_incident_are_one_topic():
     assert {"burst", "water"} & set(english[0].terms)
 
 
+def test_chinese_and_english_reports_of_one_incident_in_one_place_are_one_topic():
+    docs = _docs(area="d1s1g1") + [
+        Doc(key=f"e{k}", words=words_of(t, d), title=words_of(t), at=T0, area="d1s1g1", category="water")
+        for k, (t, d, _c) in enumerate(BURST_MAIN_EN)]
+    docs = [Doc(**{**d.__dict__, "category": "water"}) if d.key.startswith("b") else d for d in docs]
+    topics = cluster(docs)
+    assert len(topics) == 1
+    assert {docs[i].key for i in topics[0].members} == {"b0", "b1", "b2", "b3", "e0", "e1"}
+    apart = cluster(docs, Params(bridge_languages=False))
+    assert sorted(len(c.members) for c in apart) == [2, 4]
+
+
+def test_no_bridge_across_languages_without_the_same_category_or_a_place():
+    english = [Doc(key=f"e{k}", words=words_of(t, d), title=words_of(t), at=T0, area="d1s1g1", category="water")
+               for k, (t, d, _c) in enumerate(BURST_MAIN_EN)]
+    chinese = [Doc(**{**d.__dict__, "category": "roads"}) if d.key.startswith("b") else d
+               for d in _docs(area="d1s1g1")]
+    assert sorted(len(c.members) for c in cluster(chinese + english)) == [2, 4]  # other category
+    unplaced = [Doc(**{**d.__dict__, "area": None}) for d in english]
+    same_cat = [Doc(**{**d.__dict__, "category": "water"}) if d.key.startswith("b") else d
+                for d in _docs(area="d1s1g1")]
+    assert sorted(len(c.members) for c in cluster(same_cat + unplaced)) == [2, 4]  # no place
+
+
 def test_place_keeps_apart_the_same_words_in_two_distant_places():
     here = [Doc(key=k, words=words_of(t, d), title=words_of(t), at=T0, lat=30.66, lon=104.06)
             for k, (t, d, _c) in enumerate(BURST_MAIN[:2])]
