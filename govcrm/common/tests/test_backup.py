@@ -9,9 +9,11 @@ import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -49,21 +51,45 @@ from govcrm.organization.queries import Actor
 admin = Actor(user_id=None, username="backup-test", role=Role.ADMIN, unit_id=None, unit_path="/")
 cases = {{c.number: citizen_view(c.citizen, admin).identities.get(identities.PHONE) if c.citizen else None
          for c in Case.objects.select_related("citizen")}}
-files = {{}}
+files, damaged = {{}}, []
 for a in Attachment.objects.all():
     with a.file.open("rb") as f:
         files[a.file.name] = hashlib.sha256(f.read()).hexdigest()
-print("{MARK}" + json.dumps({{"cases": cases, "files": files}}))
+    if files[a.file.name] != a.sha256:
+        damaged.append(a.file.name)
+print("{MARK}" + json.dumps({{"cases": cases, "files": files, "damaged": damaged}}))
+"""
+
+# Cases with attachments arriving, as on a busy day, until told to stop (a file); a file once started.
+WRITER = """
+import os, time
+from pathlib import Path
+from govcrm.channels.intake import IntakeMessage, intake_receive
+from govcrm.channels.uploads import CleanFile
+stop, end, n = Path(os.environ["BACKUP_TEST_STOP"]), time.monotonic() + 120, 0
+while not stop.exists() and time.monotonic() < end:
+    intake_receive(IntakeMessage(
+        channel="portal", text=f"live {n}", external_id=f"live-{n}",
+        attachments=(CleanFile(name=f"live{n}.jpg", content_type="image/jpeg", data=n.to_bytes(4) * 2000),),
+    ))
+    n += 1
+    if n == 1:
+        Path(os.environ["BACKUP_TEST_STARTED"]).write_text("started")
 """
 
 
+def embedded_env(home: Path, **extra: str) -> dict[str, str]:
+    """The embedded default's environment on `home`, as `make run` has it, whatever this suite runs on."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "GOVCRM_FIELD_KEY", "DJANGO_SECRET_KEY", "GOVCRM_CACHE")}
+    return {**env, "GOVCRM_HOME": str(home), "DJANGO_SETTINGS_MODULE": "config.settings.local", **extra}
+
+
 def govcrm(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run `govcrm ARGS` on `home` with the embedded default's settings, as `make run` would."""
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("DATABASE_URL", "GOVCRM_FIELD_KEY", "DJANGO_SECRET_KEY", "GOVCRM_CACHE")}
-    clean.update(GOVCRM_HOME=str(home), DJANGO_SETTINGS_MODULE="config.settings.local", **(env or {}))
-    return subprocess.run([sys.executable, "-m", "govcrm", *args], cwd=ROOT, env=clean,  # noqa: S603
-                          capture_output=True, text=True, timeout=120, check=False)
+    """Run `govcrm ARGS` on `home`."""
+    return subprocess.run([sys.executable, "-m", "govcrm", *args], cwd=ROOT,  # noqa: S603
+                          env=embedded_env(home, **(env or {})), capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
 def ok(result: subprocess.CompletedProcess) -> str:
@@ -94,8 +120,39 @@ def test_a_backup_restored_into_a_fresh_home_has_every_case_and_attachment(sourc
     fresh = tmp_path / "fresh"
     ok(govcrm(fresh, "restore", str(archive)))
     assert inventory(fresh) == expected  # numbers, bytes of each file, and phone numbers decrypted
+    assert expected["damaged"] == []
     assert (fresh / ".field_key").read_text() == (home / ".field_key").read_text()
     assert oct((fresh / ".field_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_backup_taken_while_cases_arrive_is_consistent(source, tmp_path):
+    home, _archive, _expected = source
+    started, stop = tmp_path / "started", tmp_path / "stop"
+    writer = subprocess.Popen([sys.executable, "-m", "govcrm", "shell", "-c", WRITER], cwd=ROOT,  # noqa: S603
+                              env=embedded_env(home, BACKUP_TEST_STARTED=str(started), BACKUP_TEST_STOP=str(stop)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and writer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), writer.stderr.read() if writer.poll() is not None else "writer did not start"
+        live = tmp_path / "live.tar.gz"
+        ok(govcrm(home, "backup", "--output", str(live)))
+        assert writer.poll() is None, "the backup must have run while cases were arriving"
+    finally:
+        stop.write_text("stop")
+        _out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err
+    with tarfile.open(live) as tar:
+        manifest = json.load(tar.extractfile(backup.MANIFEST))
+    fresh = tmp_path / "fresh"
+    ok(govcrm(fresh, "restore", str(live)))
+    restored = inventory(fresh)  # reads every attachment's file: a missing one fails here
+    assert restored["damaged"] == []
+    assert len(restored["cases"]) == manifest["counts"]["cases"] > 3
+    assert len(restored["files"]) == manifest["counts"]["attachments"]
+    with sqlite3.connect(fresh / "govcrm.sqlite3") as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_the_manifest_lists_every_file_with_its_checksum(source):
