@@ -199,12 +199,15 @@ def backup_create(*, layout: Layout, output: Path | None = None) -> Summary:
             files.append(_add(tar, DATABASE_MEMBER, copy))
             for name, path in [*_files(layout.media, "media"), *_files(layout.models, "models")]:
                 files.append(_add(tar, name, path))
-            keys = {}
+            keys: dict = {}
             for name, filename in KEY_FILES.items():
                 path = layout.home / filename
                 if path.is_file():
                     files.append(_add(tar, name, path))
-            keys["field_key_in_archive"] = (layout.home / KEY_FILES["keys/field_key"]).is_file()
+            # With GOVCRM_FIELD_KEY set, a leftover key file is not the key in use: say it is not in the archive.
+            key_file = layout.home / KEY_FILES["keys/field_key"]
+            keys["field_key_in_archive"] = (key_file.is_file()
+                                            and key_file.read_text().strip() == settings.GOVCRM_FIELD_KEY)
             keys["field_key_fingerprint"] = key_fingerprint(settings.GOVCRM_FIELD_KEY)
             manifest = {
                 "format": FORMAT,
