@@ -113,6 +113,11 @@ def chromium():
             yield browser
             browser.close()
     finally:
+        # Database calls made while the browser ran opened connections of their own: close them,
+        # or PostgreSQL refuses to drop the test database at the end of the run.
+        from django.db import connections
+
+        connections.close_all()
         if previous is None:
             os.environ.pop(ASYNC_UNSAFE, None)
         else:
