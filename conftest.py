@@ -25,6 +25,16 @@ def api_client_for(city):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Django's cache (sign-in lockout counts, throttles) outlives a test's database rollback."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_reference_cache():
     """Each test starts with an empty reference-data cache (its rows roll back between tests)."""
     from govcrm.common.reference import invalidate

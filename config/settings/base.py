@@ -111,6 +111,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Username/password sign-in behind a lockout after repeated failures (govcrm/common/lockout.py).
+AUTHENTICATION_BACKENDS = ["govcrm.common.lockout.LockoutModelBackend"]
 LOGIN_URL = "/console/login/"
 LOGIN_REDIRECT_URL = "/console/"
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from govcrm.common.lockout import WINDOW, client_address, is_locked
 from govcrm.organization.actions import staff_language_set
 
 from ..queries import staff_language
@@ -25,9 +29,22 @@ def _set_language_cookie(response, language: str) -> None:
     )
 
 
+class StaffAuthenticationForm(AuthenticationForm):
+    """Says so when the account is locked, instead of "wrong password" (see common/lockout.py)."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username and is_locked(username, client_address(self.request)):
+            raise ValidationError(
+                _("Too many failed sign-ins: this account is locked for %(minutes)d minutes.")
+                % {"minutes": WINDOW // 60}, code="locked")
+        return super().clean()
+
+
 class LoginView(auth_views.LoginView):
     template_name = "console/login.html"
     redirect_authenticated_user = True
+    authentication_form = StaffAuthenticationForm
 
     def form_valid(self, form):
         response = super().form_valid(form)
