@@ -18,7 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 @pytest.fixture
 def page(chromium):  # noqa: F811 -- the fixture imported above
     context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    yield context.new_page()
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
+    yield page
     context.close()
 
 
@@ -66,3 +69,4 @@ def test_the_agent_picks_a_suggested_category_and_the_dispatcher_dispatches_as_s
     assert page.get_by_role("heading", level=1).inner_text() == "派单质量"
     assert axe_violations(page) == []
     assert Case.objects.filter(status=Status.DISPATCHED).count() == 1
+    assert page.csp_violations == []  # the pages run under the strict policy without breaking it
