@@ -42,6 +42,7 @@ from .models import (
     IdempotencyRecord,
     Urgency,
 )
+from .queries import active_categories
 from .workflow import MOVES, CloseReason, Move, PauseReason, ReturnReason, Status, target_of
 
 
@@ -70,7 +71,7 @@ def _fail(field_name: str, message: str) -> ValidationFailed:
 
 
 def _validate(data: CaseInput) -> tuple[Category, Area | None]:
-    categories = cached("categories", _load_categories)
+    categories = active_categories()
     category, is_leaf = categories.get(data.category, (None, False))
     if category is None:
         raise _fail("category", _("Unknown category: %(code)s") % {"code": data.category})
@@ -104,13 +105,6 @@ def _validate(data: CaseInput) -> tuple[Category, Area | None]:
     if data.lat is not None and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
         raise _fail("location", _("Latitude or longitude out of range."))
     return category, area
-
-
-def _load_categories() -> dict[str, tuple[Category, bool]]:
-    """Active categories by code, with their parents loaded, and whether each is a leaf."""
-    nodes = list(Category.objects.filter(active=True).select_related("parent__parent"))
-    parents = {n.parent_id for n in nodes}
-    return {n.code: (n, n.pk not in parents) for n in nodes}
 
 
 def _draw_number(now: dt.datetime) -> str:
@@ -575,7 +569,7 @@ def _h_withdraw(*, case, now, **_kw):
 def _h_reclassify(*, case, data, event_data, **_kw):
     changes: dict[str, list] = {}
     if data.get("category") and data["category"] != case.category.code:
-        category, is_leaf = cached("categories", _load_categories).get(data["category"], (None, False))
+        category, is_leaf = active_categories().get(data["category"], (None, False))
         if category is None or not is_leaf:
             raise _fail("category", _("Unknown category: %(code)s") % {"code": data["category"]})
         changes["category"] = [case.category.code, category.code]

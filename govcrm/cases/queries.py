@@ -16,6 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from govcrm.common.errors import NotFound
+from govcrm.common.reference import cached
 from govcrm.organization.models import Role, Unit
 from govcrm.organization.queries import Actor, unit_ids_visible_to
 
@@ -193,3 +194,13 @@ def category_tree() -> list[dict]:
         ]
 
     return build(None)
+
+
+def active_categories() -> dict[str, tuple[Category, bool]]:
+    """Active categories by code, with their parents loaded, and whether each is a leaf (cached)."""
+    def load():
+        nodes = list(Category.objects.filter(active=True).select_related("parent__parent"))
+        parents = {n.parent_id for n in nodes}
+        return {n.code: (n, n.pk not in parents) for n in nodes}
+
+    return cached("categories", load)

@@ -61,15 +61,14 @@ class LockoutModelBackend(ModelBackend):
     """Django's username/password backend behind the lockout."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        name = username if username is not None else kwargs.get("username", "")
-        if not name:
+        if not username:
             return super().authenticate(request, username=username, password=password, **kwargs)
         address = client_address(request)
-        if is_locked(name, address):
+        if is_locked(username, address):
             raise PermissionDenied("locked")  # stops Django's authenticate(): no other backend is tried
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            failure_record(name, address)
+            failure_record(username, address)
         else:
-            success_record(name, address)
+            success_record(username, address)
         return user

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
-from govcrm.cases.dispatch import rule_for
 from govcrm.cases.models import Case, Category
 from govcrm.intelligence import classifier, data, store
-from govcrm.intelligence.actions import category_for_label
+from govcrm.intelligence.actions import suggestion_build
 from govcrm.intelligence.models import DispatchThreshold, Suggestion
+from govcrm.intelligence.proposals import propose
 from govcrm.organization.models import Area
 
 HOLDOUT_DAYS = 30
@@ -35,23 +34,16 @@ def demo_classifier(*, now: dt.datetime | None = None) -> str:
         return f"dispatch classifier: only {len(examples.docs)} old cases, not trained"
     trained = classifier.train(examples.docs, examples.labels, folds=0, jobs=1)
     row = store.model_save(trained=trained, source=f"history before {cutoff:%Y-%m-%d}")
+    for top in Category.objects.filter(parent__isnull=True, active=True):
+        DispatchThreshold.objects.get_or_create(category=top, defaults={"threshold": THRESHOLD})
     recent = list(Case.objects.filter(created_at__gte=cutoff, suggestion__isnull=True, dispatch_count__gt=0)
                   .values_list("pk", "title", "description", "created_at", "category_id", "area_id"))
     areas = {a.pk: a for a in Area.objects.select_related("parent__parent")}
-    suggestions, right = [], 0
-    if recent:
-        preds = classifier.predict(trained.model, [classifier.document(r[2], r[1]) for r in recent])
-        for (pk, _t, _d, at, category_id, area_id), pred in zip(recent, preds, strict=True):
-            category = category_for_label(pred.label)
-            match = rule_for(category, areas.get(area_id)) if category else None
-            right += category is not None and category.pk == category_id
-            suggestions.append(Suggestion(
-                case_id=pk, model=row, label=pred.label, category=category, confidence=pred.confidence,
-                threshold=THRESHOLD, alternatives=[[lab, p] for lab, p in pred.alternatives],
-                outcome=Suggestion.Outcome.INFO, created_at=at, unit=match.unit if match else None))
-    with transaction.atomic():
-        Suggestion.objects.bulk_create(suggestions, batch_size=1000)
-        for top in Category.objects.filter(parent__isnull=True, active=True):
-            DispatchThreshold.objects.get_or_create(category=top, defaults={"threshold": THRESHOLD})
+    proposals = propose(trained.model, [(title, text, areas.get(area_id))
+                                        for _pk, title, text, _at, _c, area_id in recent]) if recent else []
+    suggestions = [suggestion_build(case_id=r[0], model=row, proposal=p, outcome=Suggestion.Outcome.INFO, at=r[3])
+                   for r, p in zip(recent, proposals, strict=True)]
+    right = sum(p.category is not None and p.category.pk == r[4] for r, p in zip(recent, proposals, strict=True))
+    Suggestion.objects.bulk_create(suggestions, batch_size=1000)
     return (f"dispatch classifier {row.version}: trained on {trained.n:,} cases before {cutoff:%Y-%m-%d} "
             f"in {trained.seconds:.1f} s; right on {right:,} of the {len(suggestions):,} cases since")

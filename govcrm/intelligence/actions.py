@@ -22,54 +22,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govcrm.cases.actions import case_transition
-from govcrm.cases.dispatch import rule_for
+from govcrm.cases.dispatch import RuleMatch, rule_for
 from govcrm.cases.models import Case, CaseEvent, Category
+from govcrm.cases.queries import case_get
 from govcrm.cases.workflow import Status
 from govcrm.common.errors import DomainError, ValidationFailed
-from govcrm.common.reference import cached
 from govcrm.organization.models import Unit
 from govcrm.organization.queries import SYSTEM
 
-from . import classifier, store
-from .models import DispatchThreshold, Feedback, Suggestion
+from . import store
+from .models import Feedback, Suggestion
+from .proposals import Proposal, is_leaf, propose
+from .queries import suggestion_for_case
 
 logger = logging.getLogger(__name__)
 
 
-def _categories() -> dict[str, Category]:
-    """Every active category by code, Chinese name and English name (lower-cased)."""
-    def load():
-        out: dict[str, Category] = {}
-        for c in Category.objects.filter(active=True).select_related("parent__parent"):
-            for key in (c.name_en.lower(), c.name_zh, c.code):  # the code wins over a clashing name
-                out[key] = c
-        return out
-    return cached("intelligence_categories", load)
-
-
-def category_for_label(label: str) -> Category | None:
-    """A model's label as a category: by code (history models) or by name (models trained on
-    outside data such as the Teddy Cup first-level labels 城乡建设, 交通运输 …)."""
-    table = _categories()
-    return table.get(label) or table.get(label.strip().lower())
-
-
-def _leaf_codes() -> frozenset[str]:
-    def load():
-        parents = set(Category.objects.filter(parent__isnull=False).values_list("parent_id", flat=True))
-        return frozenset(Category.objects.filter(active=True).exclude(pk__in=parents).values_list("code", flat=True))
-    return cached("intelligence_leaves", load)
-
-
-def threshold_for(category: Category) -> float | None:
-    table = cached("dispatch_thresholds", lambda: {
-        t.category_id: t.threshold for t in DispatchThreshold.objects.filter(auto_dispatch=True)})
-    node = category
-    while node is not None:
-        if node.pk in table:
-            return table[node.pk]
-        node = node.parent
-    return None
+def suggestion_build(*, case_id: int, model, proposal: Proposal, outcome: str, at) -> Suggestion:
+    """An unsaved `Suggestion` row (saved one by one at intake, in bulk by the demo)."""
+    pred = proposal.prediction
+    return Suggestion(case_id=case_id, model=model, label=pred.label, category=proposal.category,
+                      unit=proposal.unit, confidence=pred.confidence, threshold=proposal.threshold,
+                      outcome=outcome, alternatives=[[lab, p] for lab, p in pred.alternatives], created_at=at)
 
 
 def case_suggest(*, case_id: int, auto_dispatch: bool = True) -> Suggestion | None:
@@ -82,29 +56,21 @@ def case_suggest(*, case_id: int, auto_dispatch: bool = True) -> Suggestion | No
         return None
     row, model = active
     case = Case.objects.select_related("category", "area__parent__parent").get(pk=case_id)
-    pred = classifier.predict(model, [classifier.document(case.description, case.title)])[0]
-    category = category_for_label(pred.label)
-    unit: Unit | None = None
-    if category is not None:
-        match = rule_for(category, case.area)
-        unit = match.unit if match else None
-    threshold = threshold_for(category) if category is not None else None
-    sure = (threshold is not None and pred.confidence >= threshold and unit is not None
-            and category.code in _leaf_codes())
+    proposal = propose(model, [(case.title, case.description, case.area)])[0]
     waiting = case.status == Status.REGISTERED and case.version == 1
-    outcome = (Suggestion.Outcome.AUTO if (auto_dispatch and sure and waiting)
+    outcome = (Suggestion.Outcome.AUTO if (auto_dispatch and proposal.sure and waiting)
                else Suggestion.Outcome.PENDING if case.status in (Status.REGISTERED, Status.RETURNED)
                else Suggestion.Outcome.INFO)
     try:
         with transaction.atomic():
-            suggestion = Suggestion.objects.create(
-                case=case, model=row, label=pred.label, category=category, unit=unit,
-                confidence=pred.confidence, threshold=threshold, outcome=outcome,
-                alternatives=[[lab, p] for lab, p in pred.alternatives], created_at=timezone.now())
+            suggestion = suggestion_build(case_id=case.pk, model=row, proposal=proposal, outcome=outcome,
+                                          at=timezone.now())
+            suggestion.save()
             if outcome == Suggestion.Outcome.AUTO:
                 try:
                     with transaction.atomic():
-                        _auto_dispatch(case, suggestion)
+                        note = {"model": row.version, "confidence": suggestion.confidence}
+                        _dispatch_as(SYSTEM, case, proposal.category, proposal.rule, {"classifier": note})
                 except DomainError:  # a person moved the case meanwhile: theirs stands
                     suggestion.outcome = Suggestion.Outcome.PENDING
                     suggestion.save(update_fields=["outcome"])
@@ -113,21 +79,16 @@ def case_suggest(*, case_id: int, auto_dispatch: bool = True) -> Suggestion | No
     return suggestion
 
 
-def _auto_dispatch(case: Case, suggestion: Suggestion) -> None:
-    note = {"model": suggestion.model.version, "confidence": suggestion.confidence}
-    if case.category_id != suggestion.category_id:
-        case_transition(actor=SYSTEM, case=case.number, action="reclassify",
-                        data={"category": suggestion.category.code, "classifier": note})
-    match = rule_for(suggestion.category, case.area)
-    case_transition(actor=SYSTEM, case=case.number, action="dispatch", data={
-        "unit": match.unit.code, "co_units": [u.code for u in match.co_units], "rule": match.rule_id,
-        "classifier": note})
+def _dispatch_as(actor, case: Case, category: Category, rule: RuleMatch, extra: dict) -> Case:
+    """The ordinary moves: reclassify when the category differs, then dispatch by the rule."""
+    if case.category_id != category.pk:
+        case_transition(actor=actor, case=case.number, action="reclassify",
+                        data={"category": category.code, **extra})
+    return case_transition(actor=actor, case=case.number, action="dispatch", data={
+        "unit": rule.unit.code, "co_units": [u.code for u in rule.co_units], "rule": rule.rule_id, **extra})
 
 
 # --- feedback ---------------------------------------------------------------------------------
-
-FEEDBACK_MOVES = frozenset({"dispatch", "transfer", "reclassify"})
-
 
 def feedback_record(*, case: Case, event: CaseEvent) -> Feedback | None:
     """Called by `case_transition` inside its transaction after a dispatch, transfer or reclassify.
@@ -136,7 +97,7 @@ def feedback_record(*, case: Case, event: CaseEvent) -> Feedback | None:
     another unit or category than the suggestion; after a return 退单 it is a return feedback when
     the new unit differs from the one that returned it; a transfer always is.
     """
-    if event.actor_id is None or event.action not in FEEDBACK_MOVES:
+    if event.actor_id is None:
         return None
     suggestion = Suggestion.objects.filter(case_id=case.pk).select_related("category", "unit").first()
     data = event.data or {}
@@ -153,7 +114,7 @@ def feedback_record(*, case: Case, event: CaseEvent) -> Feedback | None:
         kind = Feedback.Kind.TRANSFER
         from_unit = Unit.objects.filter(code=data.get("from_unit")).first() if data.get("from_unit") else None
         to_unit = case.lead_unit
-    else:  # dispatch
+    elif event.action == "dispatch":
         to_unit = case.lead_unit
         to_cat = case.category
         if event.from_status == Status.RETURNED:
@@ -187,19 +148,12 @@ def _within(category: Category, ancestor_id: int) -> bool:
 
 def suggestion_accept(*, actor, number: str) -> Case:
     """A dispatcher takes the suggestion: the case gets the suggested category and goes to its unit."""
-    from govcrm.cases.queries import case_get
-
-    from .queries import suggestion_for_case
-
     case = case_get(actor, number)
     view = suggestion_for_case(case)
-    if view is None or view.category is None or view.category.code not in _leaf_codes():
+    if view is None or not is_leaf(view.category):
         raise ValidationFailed(_("There is no suggestion with a category a case can have."))
-    match = rule_for(view.category, case.area)
-    if match is None:
+    rule = rule_for(view.category, case.area)
+    if rule is None:
         raise ValidationFailed(_("No dispatch rule names a unit for this category and area."))
     with transaction.atomic():
-        if case.category_id != view.category.pk:
-            case_transition(actor=actor, case=number, action="reclassify", data={"category": view.category.code})
-        return case_transition(actor=actor, case=number, action="dispatch", data={
-            "unit": match.unit.code, "co_units": [u.code for u in match.co_units], "rule": match.rule_id})
+        return _dispatch_as(actor, case, view.category, rule, {})

@@ -134,7 +134,8 @@ def scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     """Macro-F1, accuracy, n and per-class precision / recall / F1 / support."""
     labels = sorted(set(y_true) | set(y_pred))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    present = [lab for lab in labels if lab in set(y_true)]
+    seen = set(y_true)
+    present = [lab for lab in labels if lab in seen]
     return {
         "macro_f1": round(float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)), 4),
         "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),

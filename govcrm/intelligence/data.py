@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 
 from govcrm.cases.models import Case
 from govcrm.cases.workflow import Status
+from govcrm.channels.intake import UNCLASSIFIED
 
 from . import classifier
 
-UNCLASSIFIED = "other.general.unclassified"
 HISTORY_LIMIT = 100_000
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
@@ -27,8 +26,8 @@ from govcrm.cases.models import Case, Category
 from govcrm.cases.workflow import Status
 
 from . import classifier, store
-from .actions import category_for_label
 from .models import Feedback, Suggestion
+from .proposals import category_for_label, propose
 
 UNSURE = 0.6
 RECENT_DAYS = 7
@@ -67,17 +66,11 @@ def suggestion_for_case(case: Case) -> SuggestionView | None:
     if active is None:
         return None
     row, model = active
-    pred = classifier.predict(model, [classifier.document(case.description, case.title)])[0]
-    category = category_for_label(pred.label)
-    from govcrm.cases.dispatch import rule_for
-
-    from .actions import threshold_for
-
-    match = rule_for(category, case.area) if category else None
+    proposal = propose(model, [(case.title, case.description, case.area)])[0]
+    pred = proposal.prediction
     return SuggestionView(
-        label=pred.label, category=category, unit_name=match.unit.name if match else None,
-        confidence=pred.confidence, threshold=threshold_for(category) if category else None, outcome=None,
-        model_version=row.version,
+        label=pred.label, category=proposal.category, unit_name=proposal.unit.name if proposal.unit else None,
+        confidence=pred.confidence, threshold=proposal.threshold, outcome=None, model_version=row.version,
         alternatives=[(lab, p, category_for_label(lab)) for lab, p in pred.alternatives])
 
 
@@ -192,7 +185,4 @@ def dispatch_drift(*, now: dt.datetime | None = None) -> Drift:
 
 def feedback_counts(*, days: int = 30) -> dict[str, int]:
     since = timezone.now() - dt.timedelta(days=days)
-    counts: dict[str, int] = defaultdict(int)
-    for kind, n in Feedback.objects.filter(created_at__gte=since).values_list("kind").annotate(n=Count("id")):
-        counts[kind] = n
-    return dict(counts)
+    return dict(Feedback.objects.filter(created_at__gte=since).values_list("kind").annotate(n=Count("id")))
