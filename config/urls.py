@@ -4,6 +4,9 @@ from django.urls import include, path
 from config.api import api
 from govcrm.common.views import healthz
 
+# A database outage met outside a view (a middleware) is a 503 in the caller's format, not a 500.
+handler500 = "govcrm.common.outage.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that a database outage met by any view is a clean 503 (govcrm/common/outage.py).
+    "govcrm.common.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -179,6 +181,11 @@ GOVCRM_NOTIFY_BACKENDS = {
     "wechat": os.environ.get("GOVCRM_NOTIFY_WECHAT", "govcrm.notifications.backends.ConsoleBackend"),
 }
 GOVCRM_MAIL_FROM = os.environ.get("GOVCRM_MAIL_FROM", "12345@govcrm.localhost")
+# A worker claims a notification for this long before sending it; if it dies meanwhile, the
+# notification is due again when the lease ends (it must outlast the slowest provider call).
+GOVCRM_NOTIFY_LEASE_SECONDS = int(os.environ.get("GOVCRM_NOTIFY_LEASE_SECONDS", "600"))
+# How often `govcrm worker` sweeps the outbox for due notifications (retries, lost enqueues).
+GOVCRM_NOTIFY_SWEEP_SECONDS = int(os.environ.get("GOVCRM_NOTIFY_SWEEP_SECONDS", "60"))
 
 # --- Channel interfaces (kept stable: they are checked from outside) ------------------------------
 # Open311 GeoReport v2: the jurisdiction this endpoint serves.

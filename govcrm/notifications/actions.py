@@ -8,10 +8,11 @@ Rules:
   reaches the citizen) and closure, through their preferred channel if they have an identity for
   it, else the channel they came through, else any identity they have. No identity: no message.
 - Sending first claims the row in a short transaction (one more attempt, and a lease: the row
-  is not due again for LEASE), then calls the provider with no transaction open — a slow
-  provider holds no database lock — and then marks it sent. Two workers cannot claim the same
-  row; a worker that dies after claiming leaves the row to be retried when the lease ends, and
-  the provider gets `dedupe_key` as the message id to recognise such a repeat.
+  is not due again for GOVCRM_NOTIFY_LEASE_SECONDS, 10 minutes by default), then calls the
+  provider with no transaction open — a slow provider holds no database lock — and then marks
+  it sent. Two workers cannot claim the same row; a worker that dies after claiming leaves the
+  row to be retried when the lease ends, and the provider gets `dedupe_key` as the message id
+  to recognise such a repeat.
 - Failures retry with exponential back-off (1, 2, 4 … minutes, at most 8 attempts).
 """
 
@@ -98,7 +99,8 @@ def recipient_for(note: Notification) -> str:
     return identity.value
 
 
-LEASE = dt.timedelta(minutes=10)
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.GOVCRM_NOTIFY_LEASE_SECONDS)
 
 
 def _claim(notification_id: int, now: dt.datetime) -> Notification | None:
@@ -108,7 +110,7 @@ def _claim(notification_id: int, now: dt.datetime) -> Notification | None:
         if note is None or note.status != Notification.Status.PENDING or note.next_attempt_at > now:
             return note
         note.attempts += 1
-        note.next_attempt_at = now + LEASE
+        note.next_attempt_at = now + _lease()
         note.save(update_fields=["attempts", "next_attempt_at"])
         note.claimed = True
     return note

@@ -6,6 +6,8 @@ Rules of every resource (the `resource` decorator):
 - `jurisdiction_id` is optional (one jurisdiction: GOVCRM_JURISDICTION); another value is a 404;
 - the language of names is `locale` (en…, zh…) or else Accept-Language; the default is zh-hans;
 - refusals are the spec's error list with 400, 403 or 404, and store nothing;
+- a database that cannot be reached is the error list with 503 and `Retry-After` (common/outage.py):
+  FixMyStreet and other clients retry any non-2xx answer, and the retry is idempotent;
 - POSTs need the client's `api_key`, in the body or the query string (403 without a valid one);
   GETs need none. Nothing changes state on GET.
 """
@@ -25,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from govcrm.common.errors import DomainError, Forbidden, NotFound
+from govcrm.common.outage import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, unavailable_message
 
 from . import actions, inputs, queries
 from .models import Open311Client
@@ -88,6 +91,10 @@ def resource(*methods: str) -> Callable:
                     return render_errors(fmt, exc.errors)
                 except DomainError as exc:
                     return render_errors(fmt, [_from_domain(exc)])
+                except UNAVAILABLE_ERRORS:
+                    response = render_errors(fmt, [Open311Error(503, unavailable_message())])
+                    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+                    return response
                 response["Content-Language"] = language
                 return response
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -121,15 +122,16 @@ def test_permanent_refusal_is_skipped_not_retried(city, settings):
 
 
 def test_a_claimed_notification_is_not_sent_twice_and_is_retried_after_a_crash(city):
-    from govcrm.notifications.actions import LEASE, _claim
+    from govcrm.notifications.actions import _claim
 
+    lease = dt.timedelta(seconds=settings.GOVCRM_NOTIFY_LEASE_SECONDS)
     case = register(city.actor("agent"))
     note = Notification.objects.get(case=case)
     now = timezone.now()
     assert getattr(_claim(note.pk, now), "claimed", False)  # a worker claims it, then dies
     assert notification_send(notification_id=note.pk, now=now) == "pending"  # another worker: not due
     assert Notification.objects.get(pk=note.pk).attempts == 1
-    assert notification_send(notification_id=note.pk, now=now + LEASE) == "sent"  # after the lease
+    assert notification_send(notification_id=note.pk, now=now + lease) == "sent"  # after the lease
     assert Notification.objects.get(pk=note.pk).attempts == 2
 
 
