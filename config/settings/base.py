@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -135,7 +136,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background work: Django's task API on one of two backends, chosen by the environment only
+# (ADR 0003, ADR 0012). "database" (default): django-tasks-db, the queue in DATABASES["default"],
+# run by `govcrm worker`. "rq": RQ on Redis at GOVCRM_REDIS_URL for the scaled deployment, run by
+# any number of `govcrm worker` processes. The task code is the same for both.
+GOVCRM_TASKS_BACKEND = os.environ.get("GOVCRM_TASKS_BACKEND", "database")
+GOVCRM_REDIS_URL = os.environ.get("GOVCRM_REDIS_URL", "redis://127.0.0.1:6379/0")
+if GOVCRM_TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif GOVCRM_TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # A job that runs longer than DEFAULT_TIMEOUT seconds is killed (the classifier's batch jobs
+    # are the longest). Jobs are lost if Redis is: every task is backed by a database sweep (ADR 0012).
+    RQ_QUEUES = {"default": {"URL": GOVCRM_REDIS_URL, "DEFAULT_TIMEOUT": 1800}}
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}  # runs a job as the django-tasks Task it names
+else:
+    raise ImproperlyConfigured(f"GOVCRM_TASKS_BACKEND must be 'database' or 'rq', not {GOVCRM_TASKS_BACKEND!r}")
 
 # One cache shared by all web processes (portal sign-in codes, throttles): files under
 # GOVCRM_HOME on one machine; GOVCRM_CACHE=database for several machines (the table is created by

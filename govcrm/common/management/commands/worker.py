@@ -1,15 +1,28 @@
 """`govcrm worker`: runs background tasks and enqueues the periodic jobs.
 
-The periodic schedule lives in PERIODIC (task path → seconds). Several workers may run: each
-periodic job is safe to run twice, so no leader election is needed.
+The backend is configuration (GOVCRM_TASKS_BACKEND, see ADR 0012): on "database" this runs
+django-tasks-db's `db_worker`; on "rq" an RQ worker on the Redis queue (with RQ's scheduler for
+tasks deferred with `run_after`). The periodic schedule lives in PERIODIC (task path → seconds).
+
+Several workers may run:
+- each periodic job is safe to run twice, so no leader election is needed;
+- on "rq" a worker enqueues a periodic job only if it wins a Redis key that lives for the job's
+  period (SET NX EX), so N workers enqueue it about once per period, not N times; on "database"
+  every worker enqueues every job (ADR 0003).
+- Jobs the broker loses (Redis restarted without persistence, a worker SIGKILLed mid-job) are
+  recovered by the periodic sweeps from the database, the source of truth (ADR 0009, ADR 0012).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+from collections.abc import Callable
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
@@ -25,19 +38,34 @@ PERIODIC: dict[str, int] = {
 }
 
 
-def run_scheduler(stop: threading.Event, periodic: dict[str, int]) -> None:
+def _always(path: str, every: int) -> bool:
+    return True
+
+
+def rq_claim(path: str, every: int) -> bool:
+    """True for the one worker that wins this period of the job (a Redis key living `every` s)."""
+    import django_rq
+
+    return bool(django_rq.get_connection().set(f"govcrm:periodic:{path}", socket.gethostname() + f":{os.getpid()}",
+                                               nx=True, ex=every))
+
+
+def run_scheduler(stop: threading.Event, periodic: dict[str, int],
+                  claim: Callable[[str, int], bool] = _always) -> None:
     next_run = {path: 0.0 for path in periodic}
     while not stop.is_set():
         now = time.monotonic()
         for path, every in periodic.items():
             if now >= next_run[path]:
                 try:
-                    import_string(path).enqueue()
-                except Exception:  # a database hiccup must not kill the scheduler; retry next tick
+                    if claim(path, every):
+                        import_string(path).enqueue()
+                    next_run[path] = now + every
+                except Exception:  # a database or broker hiccup must not kill the scheduler; retry soon
                     logger.exception("could not enqueue %s", path)
+                    next_run[path] = now + min(every, 30)
                 finally:
                     close_old_connections()
-                next_run[path] = now + every
         stop.wait(5)
 
 
@@ -49,11 +77,20 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="process what is queued, then exit")
 
     def handle(self, *args, **opts):
+        rq = settings.GOVCRM_TASKS_BACKEND == "rq"
         stop = threading.Event()
         if not opts["no_schedule"] and not opts["batch"]:
-            threading.Thread(target=run_scheduler, args=(stop, PERIODIC), daemon=True).start()
+            threading.Thread(target=run_scheduler, args=(stop, PERIODIC, rq_claim if rq else _always),
+                             daemon=True, name="govcrm-periodic").start()
         try:
-            call_command("db_worker", batch=opts["batch"], no_startup_delay=True, reload=False,
-                         queue_name="*")
+            if rq:
+                # RQ forks a child per job, so a crashing or leaking task never takes the worker
+                # down; --with-scheduler moves jobs deferred with run_after onto the queue when due
+                # (one worker at a time holds RQ's scheduler lock).
+                call_command("rqworker", *settings.RQ_QUEUES, with_scheduler=True, burst=opts["batch"],
+                             verbosity=opts["verbosity"] - 1)
+            else:
+                call_command("db_worker", batch=opts["batch"], no_startup_delay=True, reload=False,
+                             queue_name="*")
         finally:
             stop.set()

@@ -1,0 +1,1 @@
+"""Helpers for tests that run GovCRM as real processes (see processes.py)."""
