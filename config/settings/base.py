@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "govcrm.notifications",
     "govcrm.intelligence",
     "govcrm.topics",
+    "govcrm.knowledge",
     "govcrm.demo",
 ]
 
