@@ -11,6 +11,11 @@ Several workers may run:
   every worker enqueues every job (ADR 0003).
 - Jobs the broker loses (Redis restarted without persistence, a worker SIGKILLed mid-job) are
   recovered by the periodic sweeps from the database, the source of truth (ADR 0009, ADR 0012).
+- A database outage does not end the worker: django-tasks-db's loop stops on the connection
+  error; the worker waits OUTAGE_PAUSE seconds and resumes, with a new connection, until the
+  database answers again (common/outage.py). A task cut by the outage is not run again by the
+  database backend; the sweeps re-do what matters (notifications are swept every
+  GOVCRM_NOTIFY_SWEEP_SECONDS).
 """
 
 from __future__ import annotations
@@ -25,16 +30,20 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils.module_loading import import_string
+
+from govcrm.common.outage import UNAVAILABLE_ERRORS
 
 logger = logging.getLogger(__name__)
 
+OUTAGE_PAUSE = 5  # seconds between attempts while the database cannot be reached
 PERIODIC: dict[str, int] = {
     "govcrm.cases.tasks.check_deadlines": 300,
-    "govcrm.notifications.tasks.sweep_notifications": 60,
+    "govcrm.notifications.tasks.sweep_notifications": settings.GOVCRM_NOTIFY_SWEEP_SECONDS,
     "govcrm.topics.tasks.detect_topics": 3600,
     "govcrm.intelligence.tasks.suggest_missing": 120,
+    "govcrm.analytics.tasks.refresh_warehouse": 900,
 }
 
 
@@ -66,7 +75,20 @@ def run_scheduler(stop: threading.Event, periodic: dict[str, int],
                     next_run[path] = now + min(every, 30)
                 finally:
                     close_old_connections()
-        stop.wait(5)
+        stop.wait(min(5, *periodic.values()))
+
+
+def run_through_outages(run: Callable[[], None]) -> None:
+    """Run the task loop; when a database outage ends it, wait and run it again, with new connections."""
+    while True:
+        try:
+            run()
+        except UNAVAILABLE_ERRORS as exc:
+            logger.warning("database unavailable (%s); the worker resumes in %s s", exc, OUTAGE_PAUSE)
+            connections.close_all()
+            time.sleep(OUTAGE_PAUSE)
+        else:
+            return
 
 
 class Command(BaseCommand):
@@ -90,7 +112,7 @@ class Command(BaseCommand):
                 call_command("rqworker", *settings.RQ_QUEUES, with_scheduler=True, burst=opts["batch"],
                              verbosity=opts["verbosity"] - 1)
             else:
-                call_command("db_worker", batch=opts["batch"], no_startup_delay=True, reload=False,
-                             queue_name="*")
+                run_through_outages(lambda: call_command("db_worker", batch=opts["batch"], no_startup_delay=True,
+                                                         reload=False, queue_name="*"))
         finally:
             stop.set()
