@@ -74,11 +74,15 @@ class Proc:
         self.logfile = logdir / f"{name}.log"
         self.popen: subprocess.Popen | None = None
 
-    def start(self) -> Proc:
+    def start(self, wait: bool = True) -> Proc:
+        """Start the process; with `wait`, return once it is ready (else call `wait_ready()` later)."""
         with self.logfile.open("ab") as log:
             self.popen = subprocess.Popen(self.argv, env=self.env, cwd=BASE_DIR, stdout=log,  # noqa: S603
                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                           start_new_session=True)
+        return self.wait_ready() if wait else self
+
+    def wait_ready(self) -> Proc:
         if self.ready is not None:
             wait_until(lambda: self._check_alive() and self.ready(self), self.ready_timeout,
                        message=lambda: f"{self.name} to be ready; its log:\n{self.log()[-3000:]}")
@@ -257,7 +261,7 @@ def _healthy(port: int) -> bool:
 
 
 def gunicorn_start(procs: Processes, env: dict[str, str], *, name: str = "web", port: int | None = None,
-                   workers: int = 1, threads: int = 4) -> Proc:
+                   workers: int = 1, threads: int = 4, wait: bool = True) -> Proc:
     """`gunicorn config.wsgi:application` as production runs it; ready when /healthz answers 200.
 
     The returned Proc has `.port` and `.url` (ending in "/")."""
@@ -265,20 +269,20 @@ def gunicorn_start(procs: Processes, env: dict[str, str], *, name: str = "web", 
     argv = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
             "--graceful-timeout", "5"]
-    proc = Proc(name, argv, env, procs.dir, ready=lambda p: _healthy(port), ready_timeout=45)
+    proc = Proc(name, argv, env, procs.dir, ready=lambda p: _healthy(port), ready_timeout=60)
     proc.port = port  # type: ignore[attr-defined]
     proc.url = f"http://127.0.0.1:{port}/"  # type: ignore[attr-defined]
-    return procs.add(proc).start()
+    return procs.add(proc).start(wait)
 
 
 def worker_start(procs: Processes, env: dict[str, str], *, name: str = "worker", schedule: bool = True,
-                 ready: Callable[[Proc], object] | None = None) -> Proc:
+                 ready: Callable[[Proc], object] | None = None, wait: bool = True) -> Proc:
     """`govcrm worker` (RQ or database backend, from `env`). Not waited for unless `ready` is given:
     on RQ, `rq_worker_names(redis_url)` lists the workers that have registered."""
     argv = [sys.executable, "-m", "govcrm", "worker", "-v", "2" if env.get("GOVCRM_TASKS_BACKEND") == "rq" else "1"]
     if not schedule:
         argv.append("--no-schedule")
-    return procs.add(Proc(name, argv, env, procs.dir, ready=ready, ready_timeout=45)).start()
+    return procs.add(Proc(name, argv, env, procs.dir, ready=ready, ready_timeout=60)).start(wait)
 
 
 def mailserver_start(procs: Processes, env: dict[str, str], *, name: str = "mailserver",
