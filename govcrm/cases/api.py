@@ -8,17 +8,19 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from govcrm.channels.queries import interactions_for_case
 from govcrm.citizens.actions import citizen_input_clean
 from govcrm.citizens.queries import citizen_view
+from govcrm.common.errors import Forbidden
 from govcrm.organization.queries import Actor, actor_for_user
 
 from . import actions, queries
 from .models import Case, Urgency
-from .workflow import UNIT_STATES
+from .workflow import CENTRE, UNIT_STATES
 
 router = Router(tags=["cases"])
 
@@ -245,8 +247,13 @@ def _input_from(payload: CaseIn) -> actions.CaseInput:
 @router.post("/cases", response={200: CaseDetailOut, 201: CaseDetailOut, 401: ErrorOut, 403: ErrorOut,
                                  409: ErrorOut, 422: ErrorOut})
 def create_case(request: HttpRequest, payload: CaseIn):
-    """Register a case. With an `Idempotency-Key` header a retried POST returns the first case (200)."""
+    """Register a case. With an `Idempotency-Key` header a retried POST returns the first case (200).
+
+    Registering is intake: the hotline centre's working roles only, as in the console (403 otherwise).
+    """
     actor = actor_for_user(request.user)
+    if actor.role not in CENTRE:
+        raise Forbidden(_("Only hotline centre staff may register cases."))
     data = _input_from(payload)
     key = request.headers.get("Idempotency-Key")
     if key:
