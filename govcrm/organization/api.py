@@ -1,11 +1,11 @@
-"""REST endpoints for units and areas (reference data)."""
+"""REST endpoints for units and areas (reference data), for staff: an account without a staff role gets 403."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from .queries import area_list, unit_list
+from .queries import actor_for_user, area_list, unit_list
 
 router = Router(tags=["reference"])
 
@@ -29,6 +29,7 @@ class AreaOut(Schema):
 
 @router.get("/units", response=list[UnitOut])
 def units(request: HttpRequest):
+    actor_for_user(request.user)
     return [
         {"code": u.code, "name": u.name, "name_zh": u.name_zh, "name_en": u.name_en, "kind": u.kind,
          "parent": u.parent.code if u.parent else None}
@@ -38,6 +39,7 @@ def units(request: HttpRequest):
 
 @router.get("/areas", response=list[AreaOut])
 def areas(request: HttpRequest):
+    actor_for_user(request.user)
     return [
         {"code": a.code, "name": a.name, "level": a.level, "parent": a.parent.code if a.parent else None,
          "population": a.population}
