@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "govcrm.notifications",
     "govcrm.intelligence",
     "govcrm.topics",
+    "govcrm.analytics",
     "govcrm.knowledge",
     "govcrm.demo",
 ]
@@ -237,3 +238,5 @@ GOVCRM_SMS_API_URL = os.environ.get("GOVCRM_SMS_API_URL", "")
 GOVCRM_SMS_SENDER = os.environ.get("GOVCRM_SMS_SENDER", "12345")
 # Hours before a deadline at which a case counts as "due soon".
 GOVCRM_DUE_SOON_HOURS = int(os.environ.get("GOVCRM_DUE_SOON_HOURS", "8"))
+# The analytics warehouse (DuckDB file, govcrm/analytics); one writer process at a time.
+GOVCRM_WAREHOUSE = Path(os.environ.get("GOVCRM_WAREHOUSE", GOVCRM_HOME / "warehouse" / "govcrm.duckdb"))

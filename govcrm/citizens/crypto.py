@@ -42,6 +42,13 @@ def decrypt(token: str) -> str:
     return _keys(settings.GOVCRM_FIELD_KEY)[0].decrypt(token.encode()).decode()
 
 
+def derive_key(label: bytes) -> bytes:
+    """A 32-byte key for another purpose (e.g. analytics pseudonyms), independent of the field keys."""
+    if label in (b"field-encryption", b"blind-index"):
+        raise ValueError("label reserved for the field keys")
+    return _derive(label)
+
+
 def blind_index(kind: str, normalised_value: str) -> str:
     key = _keys(settings.GOVCRM_FIELD_KEY)[1]
     return hmac.new(key, f"{kind}:{normalised_value}".encode(), hashlib.sha256).hexdigest()
