@@ -49,11 +49,13 @@ def auth_error(request, exc):
 def _routers():
     from govcrm.cases.api import router as cases_router
     from govcrm.citizens.api import router as citizens_router
+    from govcrm.knowledge.api import router as knowledge_router
     from govcrm.organization.api import router as organization_router
 
     api.add_router("/", cases_router)
     api.add_router("/", citizens_router)
     api.add_router("/", organization_router)
+    api.add_router("/", knowledge_router)
 
 
 _routers()

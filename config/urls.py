@@ -13,9 +13,11 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("console/topics/", include("govcrm.topics.urls")),
     path("console/dispatch/", include("govcrm.intelligence.urls")),
+    path("console/knowledge/", include("govcrm.knowledge.urls")),
     path("console/", include("govcrm.console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("open311/v2/", include("govcrm.channels.open311.urls")),
     path("channels/", include("govcrm.channels.urls")),
+    path("help/", include("govcrm.knowledge.portal_urls")),
     path("", include("govcrm.channels.portal.urls")),
 ]

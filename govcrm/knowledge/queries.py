@@ -106,12 +106,25 @@ class Suggestion:
 
 
 def suggestions(q: str, *, language: str | None = None, limit: int = 5, min_coverage: float = 0.3,
-                today: dt.date | None = None) -> list[Suggestion]:
+                min_relative: float = 0.0, today: dt.date | None = None) -> list[Suggestion]:
     """The best valid published articles for a text, with the matching version, best first."""
-    hits = kb_search.search(q, language=language, limit=limit, min_coverage=min_coverage, today=today)
+    hits = kb_search.search(q, language=language, limit=limit, min_coverage=min_coverage,
+                            min_relative=min_relative, today=today)
     versions = ArticleVersion.objects.select_related("article").in_bulk([h.version_id for h in hits])
     return [Suggestion(h.article_id, versions[h.version_id].article.key, versions[h.version_id], h.score)
             for h in hits if h.version_id in versions]
+
+
+# For the text of a case or request being typed (long, many words no article has): a lower share
+# of the terms must match, and weak hits beside a strong one are dropped. Chosen on typical
+# intake texts over the sample articles (see tests/test_views.py).
+TYPED_COVERAGE = 0.18
+TYPED_RELATIVE = 0.5
+
+
+def typed_suggestions(text: str, *, limit: int = 3) -> list[Suggestion]:
+    """Articles for a case description or portal request typed so far."""
+    return suggestions(text, limit=limit, min_coverage=TYPED_COVERAGE, min_relative=TYPED_RELATIVE)
 
 
 def public_version(article_id: int, language: str | None = None) -> ArticleVersion:

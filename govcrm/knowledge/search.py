@@ -14,7 +14,8 @@ Rules:
   before one that only mentions it in the body (ADR 0013).
 - A version is a result only if the query terms it contains carry at least `min_coverage` of the
   query's total idf (a term found nowhere counts with the largest idf): this keeps an article
-  that shares only a common word with a long case description from being suggested.
+  that shares only a common word with a long case description from being suggested. Suggestions
+  from a case or request being typed also drop hits scoring below `min_relative` of the best one.
 - One result per article (its best language version); ties go to the lower article id.
 """
 
@@ -135,7 +136,7 @@ def _candidate_ids(words: list[str]) -> list[int]:
 
 
 def search(q: str, *, language: str | None = None, limit: int = 5, min_coverage: float = 0.3,
-           today: dt.date | None = None) -> list[Hit]:
+           min_relative: float = 0.0, today: dt.date | None = None) -> list[Hit]:
     """The best valid published articles for the query, best first, one hit per article."""
     words = query_terms(q)
     if not words:
@@ -177,4 +178,5 @@ def search(q: str, *, language: str | None = None, limit: int = 5, min_coverage:
         hit = Hit(vid, aid, lang, score, coverage)
         if aid not in best or (hit.score, -hit.version_id) > (best[aid].score, -best[aid].version_id):
             best[aid] = hit
-    return sorted(best.values(), key=lambda h: (-h.score, h.article_id))[:limit]
+    ranked = sorted(best.values(), key=lambda h: (-h.score, h.article_id))
+    return [h for h in ranked if h.score >= min_relative * ranked[0].score][:limit]

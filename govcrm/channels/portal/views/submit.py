@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from govcrm.citizens import identities
 from govcrm.common.errors import DomainError
 from govcrm.common.forms import apply_error
+from govcrm.knowledge.actions import selfservice_request_sent
 
 from ..actions import portal_request_submit
 from ..forms import RequestForm
@@ -45,6 +47,9 @@ def index(request):
             apply_error(form, err, RequestForm.ERROR_FIELDS)
         else:
             remember(request, result.case.number)
+            # The knowledge articles offered while the citizen wrote did not answer the request.
+            selfservice_request_sent(token=form.cleaned_data["token"], article_ids=request.POST.getlist("kb_offered"),
+                                     query=form.cleaned_data["description"], language=get_language())
             return redirect("portal:submitted", number=result.case.number)
     context = {"form": form, "photos_lost": bool(request.FILES.getlist("photos")),
                "error": _("Your request was not sent. Please correct the fields marked below.")}

@@ -1,7 +1,8 @@
 """`govcrm demo --cases N [--seed S] [--days D] [--workers W]`: the demo city and N demo cases.
 
 Creates the demo city if it is missing (idempotent), then appends N cases with their full
-histories; prints the demo accounts and their password. See govcrm/demo/README.md.
+histories, adds the knowledge base's sample articles that are missing; prints the demo
+accounts and their password. See govcrm/demo/README.md.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from govcrm.demo.city import DEMO_PASSWORD, city_ensure, demo_accounts
 from govcrm.demo.dispatching import demo_classifier
 from govcrm.demo.generate import demo_generate
 from govcrm.demo.incidents import incidents_add
+from govcrm.knowledge.samples import samples_ensure
 
 
 class Command(BaseCommand):
@@ -39,6 +41,8 @@ class Command(BaseCommand):
                 f"Added {s.cases:,} cases ({s.events:,} events, {s.citizens:,} new citizens) in {s.seconds:.1f} s "
                 f"({s.cases / max(s.seconds, 1e-9):,.0f} cases/s)."
             )
+        added = samples_ensure()  # the knowledge base's sample articles, once
+        self.stdout.write(f"Knowledge base: {added} sample articles added.")
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for username, role, unit in demo_accounts():
             self.stdout.write(f"  {username:<16} {role:<11} {unit}")

@@ -1,0 +1,1 @@
+"""Knowledge pages: `console` (staff, under /console/knowledge/) and `portal` (citizens, under /help/)."""
