@@ -25,6 +25,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -32,7 +33,9 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import defusedxml.ElementTree as SafeET
 import httpx
 import pytest
 
@@ -43,9 +46,12 @@ from govcrm.common.testing.processes import (
     govcrm_run,
     gunicorn_start,
     postgres_database,
+    redis_start,
     wait_until,
     worker_start,
 )
+from govcrm.common.testing.tcpproxy import TcpProxy
+from govcrm.demo.city import DEMO_PASSWORD
 
 pytestmark = pytest.mark.slow
 
@@ -54,13 +60,20 @@ UNIT, HANDLER = "gov-d1s1", "handler_street"  # a demo street office and its han
 MARK = "FAULTS-JSON:"
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
-# Every case with its description's marker, and every notification: read by the processes' own code.
+# Every case with its description's marker and whether it is whole (its citizen, its register event,
+# the contact that opened it for the channels that keep one), and every notification.
 INVENTORY = f"""
 import json, re
-from govcrm.cases.models import Case
+from govcrm.cases.models import Case, CaseEvent
+from govcrm.channels.models import Interaction
 from govcrm.notifications.models import Notification
-cases = [[c.number, c.channel, m.group(1) if (m := re.search(r"\\[req-(\\d+)\\]", c.description)) else None]
-         for c in Case.objects.all()]
+first = dict(CaseEvent.objects.filter(seq=1).values_list("case_id", "action"))
+contact = set(Interaction.objects.filter(direction="in").values_list("case_id", flat=True))
+def whole(c):
+    return (c.citizen_id is not None and first.get(c.pk) == "register"
+            and (c.channel not in ("portal", "open311") or c.pk in contact))
+cases = [[c.number, c.channel, m.group(1) if (m := re.search(r"\\[req-(\\d+)\\]", c.description)) else None,
+          whole(c)] for c in Case.objects.all()]
 notes = [[n.dedupe_key, n.case.number, n.kind, n.channel, n.status]
          for n in Notification.objects.select_related("case")]
 print("{MARK}" + json.dumps({{"cases": cases, "notes": notes}}))
@@ -303,8 +316,9 @@ def check_exactly_once(traffic: Traffic, env: dict[str, str], sms: SmsProvider) 
     inv = inventory(env)
     assert all(n[4] == "sent" for n in inv["notes"]), inv["notes"]
     cases_by_marker: dict[str, list[str]] = {}
-    for number, _channel, marker in inv["cases"]:
+    for number, _channel, marker, _whole in inv["cases"]:
         cases_by_marker.setdefault(marker, []).append(number)
+    assert [c for c in inv["cases"] if not c[3]] == []  # no partial write: every case whole
     for req in traffic.requests:
         assert cases_by_marker.get(str(req.n)) == [req.number], (req, cases_by_marker.get(str(req.n)))
     assert len(inv["cases"]) == len(traffic.requests)  # nothing else: no case without its request
@@ -373,3 +387,137 @@ def test_sigkill_of_web_and_worker_loses_and_doubles_nothing(tmp_path):
             sms.stop()
     assert figures["unanswered_attempts"] > 0, "the kills must have met requests in flight"
     print("faults/sigkill:", json.dumps(figures))
+
+
+def _through(url: str, proxy: TcpProxy) -> str:
+    """`url` with its host and port replaced by the proxy's."""
+    parts = urlsplit(url)
+    user = parts.netloc.rpartition("@")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}@127.0.0.1:{proxy.port}" if user else f"127.0.0.1:{proxy.port}"))
+
+
+def probe_during_outage(base_url: str, tokens: dict[str, str], console_cookies: httpx.Cookies,
+                        portal_csrf: tuple[httpx.Cookies, str]) -> dict[str, httpx.Response]:
+    """One request of each kind while the database is cut; each must be a clean 503 in its format."""
+    cookies, csrf = portal_csrf
+    answers = {}
+    with httpx.Client(base_url=base_url, timeout=15, follow_redirects=False) as c:
+        answers["api"] = c.post("/api/v1/cases", json={
+            "category": "urban.lighting.out", "case_type": "help", "description": "[outage-api] 路灯不亮"},
+            headers={"Authorization": f"Bearer {tokens['agent']}", "Idempotency-Key": "outage-api",
+                     "Accept-Language": "en"})
+        answers["open311_json"] = c.post("/open311/v2/requests.json", data={
+            "api_key": tokens["open311"], "service_code": "urban.lighting.out", "description": "[outage-o311]",
+            "lat": "39.9", "long": "116.4"})
+        answers["open311_xml"] = c.post("/open311/v2/requests.xml", data={
+            "api_key": tokens["open311"], "service_code": "urban.lighting.out", "description": "[outage-o311x]",
+            "lat": "39.9", "long": "116.4", "locale": "en"})
+        answers["healthz"] = c.get("/healthz")
+    with httpx.Client(base_url=base_url, timeout=15, cookies=cookies, headers={"Accept-Language": "en"}) as c:
+        answers["portal"] = c.post("/", data={
+            "csrfmiddlewaretoken": csrf, "token": str(uuid.uuid4()), "category": "urban.lighting.out",
+            "case_type": "help", "description": "[outage-portal] 和平街路灯不亮"})
+    with httpx.Client(base_url=base_url, timeout=15, cookies=console_cookies) as c:
+        answers["console"] = c.get("/console/")  # in the staff member's language: zh-hans for the demo staff
+    return answers
+
+
+def _signed_in(base_url: str, username: str) -> httpx.Cookies:
+    with httpx.Client(base_url=base_url, timeout=15) as c:
+        page = c.get("/console/login/")
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        done = c.post("/console/login/", data={"csrfmiddlewaretoken": csrf, "username": username,
+                                               "password": DEMO_PASSWORD})
+        assert done.status_code == 302, done.text[:500]
+        return c.cookies
+
+
+def _portal_csrf(base_url: str) -> tuple[httpx.Cookies, str]:
+    with httpx.Client(base_url=base_url, timeout=15) as c:
+        page = c.get("/")
+        return c.cookies, re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL is reached over the network, the embedded SQLite file is "
+                    "not: the PostgreSQL pass cuts a TCP proxy; test_outage.py fails statements on both databases")
+def test_database_briefly_unreachable(tmp_path):
+    sms = SmsProvider(SMS_SECRET).start()
+    with Processes() as procs, database(tmp_path, "cut") as direct_url:
+        target = urlsplit(direct_url)
+        with TcpProxy(target.hostname or "127.0.0.1", target.port or 5432) as proxy:
+            env = embedded_env(tmp_path / "home", _through(direct_url, proxy), sms)
+            try:
+                tokens = prepare(env)
+                web = web_start(procs, env)
+                worker = worker_start(procs, env)
+                base = web.url.rstrip("/")
+                console, portal = _signed_in(base, "dispatcher"), _portal_csrf(base)
+                traffic = Traffic(base, tokens, "urban.lighting.out")
+                traffic.start()
+                try:
+                    wait_until(lambda: traffic.acknowledged() >= 9 or traffic.errors, 40, message="first intakes")
+                    proxy.cut()
+                    cut_at = time.monotonic()
+                    answers = probe_during_outage(base, tokens, console, portal)
+                    time.sleep(max(0.0, 4 - (time.monotonic() - cut_at)))
+                    acknowledged_during_cut = traffic.acknowledged()
+                    proxy.restore()
+                    outage = time.monotonic() - cut_at
+                    # Back without intervention: no process restarted, traffic flows again.
+                    wait_until(lambda: traffic.acknowledged() >= acknowledged_during_cut + 9 or traffic.errors, 40,
+                               message="intakes after the database came back")
+                    recovered = time.monotonic() - cut_at - outage
+                finally:
+                    traffic.join()
+                assert web.alive() and worker.alive(), "no process may die of the outage"
+                traffic.finish()
+                # also: the notifications queued after the outage are sent by the same worker
+                figures = check_exactly_once(traffic, env, sms)
+            except BaseException:
+                print(procs.logs())
+                raise
+            finally:
+                sms.stop()
+    for name, r in answers.items():
+        assert r.status_code == 503, (name, r.status_code, r.text[:500])
+    assert answers["api"].json() == {"code": "database_unavailable", "details": {},
+                                     "message": "The service is briefly unavailable. Nothing was saved; "
+                                                "please try again in a few seconds."}
+    assert answers["api"].headers["Retry-After"] == "5"
+    [error] = answers["open311_json"].json()
+    assert error["code"] == 503 and "服务暂时不可用" in error["description"]
+    xml = SafeET.fromstring(answers["open311_xml"].content)
+    assert xml.tag == "errors" and xml.find("error/code").text == "503"
+    assert "briefly unavailable" in xml.find("error/description").text
+    assert "<title>Service briefly unavailable" in answers["portal"].text
+    assert "<title>服务暂时不可用" in answers["console"].text
+    assert answers["healthz"].json()["database"] == "unreachable"
+    # Nothing written by the refused probes: check_exactly_once found no case beyond the traffic's.
+    figures.update(outage_seconds=round(outage, 1), recovered_seconds_after=round(recovered, 1),
+                   refused_connections=proxy.refused)
+    print("faults/database-cut:", json.dumps(figures))
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the broker-backed deployment is the scaled one, on PostgreSQL: "
+                    "this runs in the PostgreSQL pass")
+def test_broker_restarted_mid_run(tmp_path):
+    """RQ on a private redis-server without persistence: a restart loses every queued job. Restarted
+    twice mid-stream (the second time with the web server and the worker SIGKILLed too)."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is missing: bin/system-deps installs it")
+    sms = SmsProvider(SMS_SECRET).start()
+    with Processes() as procs, database(tmp_path, "broker") as db_url:
+        try:
+            broker = redis_start(procs, appendonly=False)
+            env = embedded_env(tmp_path / "home", db_url, sms, GOVCRM_TASKS_BACKEND="rq",
+                               GOVCRM_REDIS_URL=broker.url)
+            tokens = prepare(env)
+            web = web_start(procs, env)
+            worker = worker_start(procs, env)
+            figures = run_with_kills(procs, env, tokens, web, worker, sms, rounds=2, restart_also=broker)
+        except BaseException:
+            print(procs.logs())
+            raise
+        finally:
+            sms.stop()
+    print("faults/broker-restart:", json.dumps(figures))
