@@ -106,6 +106,13 @@ def database_from_env() -> dict:
 
 
 DATABASES = {"default": database_from_env()}
+# A PostgreSQL read replica for dashboards (govcrm/common/replica.py, docs/deploy.md); the test
+# runner mirrors it onto "default".
+if os.environ.get("GOVCRM_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["GOVCRM_REPLICA_URL"], conn_max_age=int(os.environ.get("GOVCRM_DB_CONN_MAX_AGE", "60")))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["govcrm.common.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

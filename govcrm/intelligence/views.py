@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from govcrm.cases.workflow import CENTRE, CENTRE_DECIDERS
 from govcrm.common.errors import DomainError
+from govcrm.common.replica import replica_view
 from govcrm.console.access import error_page, staff_view
 from govcrm.organization.models import Role
 
@@ -27,6 +28,7 @@ QUALITY_ROLES = frozenset({*CENTRE_DECIDERS, Role.ANALYST})
 
 @require_GET
 @staff_view
+@replica_view  # a dashboard: its aggregates may read a replica a few seconds behind (docs/deploy.md)
 def quality(request):
     if request.actor.role not in QUALITY_ROLES:
         return error_page(request, 403, _("Only dispatchers, supervisors, analysts and administrators see this page."))
