@@ -21,9 +21,12 @@ api = NinjaAPI(
 
 @api.exception_handler(DomainError)
 def domain_error(request, exc: DomainError):
-    return api.create_response(
+    response = api.create_response(
         request, {"message": exc.message, "code": exc.code, "details": exc.details}, status=exc.status
     )
+    if getattr(exc, "retry_after", None):  # 429 of common/auth.py's failed-token limit
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -20,7 +20,8 @@ DEBUG = os.environ.get("GOVCRM_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("GOVCRM_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, its default site writing every change to the audit log (govcrm/audit).
+    "govcrm.audit.adminsite.AuditedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "govcrm.common",
+    "govcrm.audit",
     "govcrm.organization",
     "govcrm.citizens",
     "govcrm.cases",
@@ -60,9 +62,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "govcrm.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "govcrm.common.security.ContentSecurityPolicyMiddleware",
+    "govcrm.common.ratelimit.RateLimitMiddleware",  # inside the header middlewares: a 429 page gets them
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -247,3 +251,14 @@ GOVCRM_SMS_SENDER = os.environ.get("GOVCRM_SMS_SENDER", "12345")
 GOVCRM_DUE_SOON_HOURS = int(os.environ.get("GOVCRM_DUE_SOON_HOURS", "8"))
 # The analytics warehouse (DuckDB file, govcrm/analytics); one writer process at a time.
 GOVCRM_WAREHOUSE = Path(os.environ.get("GOVCRM_WAREHOUSE", GOVCRM_HOME / "warehouse" / "govcrm.duckdb"))
+
+# --- Security (docs/security.md) ----------------------------------------------------------------
+# The client's address comes from this header only when a reverse proxy of ours sets it (e.g.
+# "X-Forwarded-For"), taking the entry GOVCRM_TRUSTED_PROXY_HOPS from the right; else the peer.
+GOVCRM_CLIENT_ADDRESS_HEADER = os.environ.get("GOVCRM_CLIENT_ADDRESS_HEADER", "")
+GOVCRM_TRUSTED_PROXY_HOPS = int(os.environ.get("GOVCRM_TRUSTED_PROXY_HOPS", "1"))
+# Rate limits of the public endpoints (govcrm/common/ratelimit.py): "on", "off", or a factor
+# scaling every limit ("10" = ten times as many requests). A load test from one address: "off".
+GOVCRM_RATE_LIMITS = os.environ.get("GOVCRM_RATE_LIMITS", "on")
+# Per-rule overrides, {"rule": (requests, seconds)}; the defaults are in ratelimit.DEFAULT_RULES.
+GOVCRM_RATE_LIMIT_RULES: dict[str, tuple[int, int]] = {}

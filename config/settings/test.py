@@ -18,3 +18,6 @@ WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests
 GOVCRM_WECHAT_TOKEN = "test-wechat-token"
 GOVCRM_CTI_TOKEN = "test-cti-token"
 GOVCRM_SMS_SECRET = "test-sms-secret"
+# No rate limits in the suite (many requests from one address); govcrm/common/tests/test_ratelimit.py
+# turns them on.
+GOVCRM_RATE_LIMITS = "off"

@@ -1,9 +1,10 @@
-"""Reads on citizens, with personal data masked according to the reader's role."""
+"""Reads on citizens, masked according to the reader's role; a clear read of a sensitive field is audited."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from govcrm.audit.actions import audit_sensitive_read
 from govcrm.organization.models import Role
 from govcrm.organization.queries import Actor
 
@@ -38,9 +39,19 @@ class CitizenView:
 
 
 def citizen_view(citizen: Citizen, actor: Actor) -> CitizenView:
+    """The citizen as `actor` may see them. Showing a sensitive identity in clear (the encrypted
+    kinds: phone, ID numbers) to a person is written to the audit log."""
     shown: dict[str, str] = {}
+    decrypted: list[str] = []
     for ident in citizen.identities.all():
-        shown[ident.kind] = ident.value if actor.role in CLEAR_FOR.get(ident.kind, ()) else ident.masked
+        if actor.role in CLEAR_FOR.get(ident.kind, ()):
+            shown[ident.kind] = ident.value
+            if ident.kind in identities.ENCRYPTED_KINDS:
+                decrypted.append(ident.kind)
+        else:
+            shown[ident.kind] = ident.masked
+    if decrypted and not actor.is_system:
+        audit_sensitive_read(citizen=citizen, kinds=decrypted, actor=actor)
     return CitizenView(
         id=citizen.pk,
         kind=citizen.kind,

@@ -19,6 +19,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
+from govcrm.common import network
+
 PER_CLIENT = 5
 PER_ACCOUNT = 20
 WINDOW = 15 * 60
@@ -30,7 +32,7 @@ def _key(kind: str, username: str, address: str = "") -> str:
 
 
 def client_address(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+    return network.client_address(request)
 
 
 def is_locked(username: str, address: str) -> bool:

@@ -1,52 +1,99 @@
-"""Writes on the organisation: API tokens, a staff member's language."""
+"""Writes on the organisation: API tokens, a staff member's language.
+
+API token rules:
+- The clear token is returned once by `api_token_create`; only its SHA-256 is stored.
+- A token carries scopes (`models.ApiScope`), at least one; an optional expiry; it is refused
+  once revoked or expired or when its user is inactive. `last_used_at` is updated at most every
+  five minutes, to spare writes on busy clients.
+- Creating and revoking a token is written to the audit log.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from govcrm.audit.actions import audit_record
+from govcrm.audit.models import AuditRecord
 from govcrm.common.errors import NotFound, ValidationFailed
 
-from .models import ApiToken, StaffProfile
+from .models import ApiScope, ApiToken, StaffProfile
 
 TOKEN_PREFIX = "gcrm_"  # noqa: S105 - a public marker, not a secret
+ALL_SCOPES: tuple[str, ...] = tuple(ApiScope.values)
+LAST_USED_EVERY = 300
 
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def api_token_create(*, username: str, name: str = "") -> str:
-    """Create a token for a user and return it in clear, once."""
+def api_token_create(*, username: str, name: str = "", scopes: Iterable[str] | None = None,
+                     expires_at: dt.datetime | None = None, actor=None) -> str:
+    """Create a token for a user and return it in clear, once. `scopes=None` gives every scope."""
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         raise NotFound(f"No active user {username!r}")
+    chosen = sorted(set(ALL_SCOPES if scopes is None else scopes))
+    unknown = [s for s in chosen if s not in ALL_SCOPES]
+    if unknown or not chosen:
+        raise ValidationFailed(f"Scopes must be some of {', '.join(ALL_SCOPES)}", details={"scopes": ",".join(unknown)})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed("The expiry must be in the future", details={"expires_at": str(expires_at)})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name, digest=token_digest(token), prefix=token[:12])
+    with transaction.atomic():
+        record = ApiToken.objects.create(user=user, name=name, digest=token_digest(token), prefix=token[:12],
+                                         scopes=chosen, expires_at=expires_at)
+        audit_record(action=AuditRecord.Action.TOKEN_CREATE, obj=record, actor=actor,
+                     detail={"user": username, "scopes": chosen,
+                             "expires_at": expires_at.isoformat() if expires_at else None})
     return token
 
 
-def api_token_user(token: str):
-    """The user of a valid, unrevoked token, or None."""
+def api_token_check(token: str) -> ApiToken | None:
+    """The valid token record (with its user), or None: unknown, revoked, expired or inactive user."""
+    now = timezone.now()
     record = (
         ApiToken.objects.select_related("user")
         .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
     if record is None:
         return None
-    now = timezone.now()
-    if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 300:
+    if record.last_used_at is None or (now - record.last_used_at).total_seconds() > LAST_USED_EVERY:
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)  # coarse, to spare writes
-    return record.user
+    return record
 
 
-def api_token_revoke(*, prefix: str) -> int:
-    return ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def api_token_user(token: str):
+    """The user of a valid token, or None."""
+    record = api_token_check(token)
+    return record.user if record else None
+
+
+def api_token_revoke(*, prefix: str | None = None, ids: Iterable[int] | None = None, actor=None) -> int:
+    """Revoke the live tokens starting with `prefix`, or with the given ids. Returns how many."""
+    if prefix is None and ids is None:
+        raise ValidationFailed("Name the tokens to revoke")
+    qs = ApiToken.objects.filter(revoked_at__isnull=True)
+    qs = qs.filter(prefix=prefix) if prefix is not None else qs.filter(pk__in=list(ids or []))
+    now = timezone.now()
+    with transaction.atomic():
+        tokens = list(qs.select_for_update().select_related("user"))
+        for record in tokens:
+            ApiToken.objects.filter(pk=record.pk).update(revoked_at=now)
+            audit_record(action=AuditRecord.Action.TOKEN_REVOKE, obj=record, actor=actor,
+                         detail={"user": record.user.get_username()})
+    return len(tokens)
 
 
 def staff_language_set(*, user, language: str) -> bool:

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from .models import ApiToken, Area, StaffProfile, Unit
 
@@ -33,15 +34,19 @@ class StaffProfileAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are created with `govcrm token create`; here they can only be looked at and revoked."""
 
-    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "name", "digest", "prefix", "created_at", "last_used_at")
+    list_display = ("prefix", "user", "name", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "user__username", "name")
+    readonly_fields = ("user", "name", "digest", "prefix", "scopes", "created_at", "expires_at", "last_used_at",
+                       "revoked_at")
     actions = ["revoke"]
 
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):
-        from django.utils import timezone
+        from .actions import api_token_revoke
 
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        n = api_token_revoke(ids=queryset.values_list("pk", flat=True), actor=request.user)
+        self.message_user(request, _("%(n)d tokens revoked.") % {"n": n})

@@ -108,15 +108,31 @@ class StaffProfile(TimestampedModel):
         return f"{self.user.get_username()} ({self.get_role_display()}, {self.unit})"
 
 
+class ApiScope(models.TextChoices):
+    """What a bearer token may do; the API checks the scope of each route (common/auth.py)."""
+
+    CASES_READ = "cases:read", _("Read cases")
+    CASES_WRITE = "cases:write", _("Register cases and make moves on them")
+    CITIZENS_READ = "citizens:read", _("Read citizens (masked by role)")
+    REFERENCE_READ = "reference:read", _("Read units, areas and categories")
+    KNOWLEDGE_READ = "knowledge:read", _("Read knowledge articles")
+
+
 class ApiToken(TimestampedModel):
-    """A bearer token for the REST API. Only its SHA-256 is stored; the clear token is shown once."""
+    """A bearer token for the REST API. Only its SHA-256 is stored; the clear token is shown once.
+
+    A token acts as its user (role and unit still limit what it sees) and only within its
+    `scopes`; it stops working when revoked, when it expires, or when its user is deactivated.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
     digest = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=12)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=12)
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")

@@ -5,12 +5,14 @@ Rules:
   answered 429 until the window (started by the first failure) ends, right code or not, so that
   guessing cannot go on.
 - The count lives in Django's cache (shared by all web processes when the cache is shared);
-  the address is REMOTE_ADDR: behind a proxy, the proxy must pass the client's address there.
+  the address is the client's as common/network.py finds it (the proxy's header when configured).
 """
 
 from __future__ import annotations
 
 from django.core.cache import cache
+
+from govcrm.common import network
 
 MAX_FAILURES = 10
 WINDOW_SECONDS = 600
@@ -21,7 +23,7 @@ def _key(address: str) -> str:
 
 
 def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return network.client_address(request) or "unknown"
 
 
 def tracking_blocked(address: str) -> bool:
