@@ -4,6 +4,9 @@ Rules:
 - Every message is stored before it is acknowledged: `mail_receive` returns only after the
   intake's transaction committed, and the SMTP listener answers 250 only then. The
   acknowledgement mail is enqueued on commit, so it never announces a case that was rolled back.
+  A message that must be acknowledged is marked so (`data["acknowledge"]`); `acknowledgement_sweep`
+  sends the acknowledgements whose task was lost (ADR 0012). Delivery is at least once: a sweep
+  and a retry meeting at the same moment can both send it, under the same Message-ID.
 - Idempotent on the Message-ID (the interaction's `external_id`): a re-delivered message
   creates nothing and is not acknowledged again.
 - Loops are broken before anything is stored: bounces (null sender, multipart/report, mailer
@@ -27,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import smtplib
 from dataclasses import dataclass
 from functools import partial
 
@@ -136,12 +140,16 @@ def mail_receive(raw: bytes, *, envelope_from: str | None = None) -> MailOutcome
         data["truncated"] = True
     if rate_limited:
         data["rate_limited"] = True
+    elif case_number is None and _wants_acknowledgement(mail, citizen):
+        # This message opens a case that must be acknowledged: kept with the message, so that the
+        # sweep finds an acknowledgement whose task was lost (a broker restart, a killed worker).
+        data["acknowledge"] = True
     result = intake_receive(IntakeMessage(
         channel=CHANNEL, external_id=mail.message_id, subject=clean_subject(mail.subject), text=text,
         case_number=case_number, create_case=not rate_limited, citizen=citizen, language=language,
         attachments=attachments, data=data,
     ))
-    if result.created and result.new_case and _wants_acknowledgement(mail, citizen):
+    if result.created and result.new_case and data.get("acknowledge"):
         transaction.on_commit(partial(_enqueue_acknowledgement, result.interaction.pk))
     return _outcome(result)
 
@@ -318,6 +326,40 @@ def _enqueue_acknowledgement(interaction_id: int) -> None:
         send_acknowledgement.enqueue(interaction_id)
     except Exception:  # the message is stored; a lost acknowledgement must not fail the intake
         logger.exception("could not enqueue the acknowledgement of interaction %s", interaction_id)
+
+
+# The sweep leaves a message alone this long after it arrived (its own task is on it), and looks
+# back this far (older acknowledgements would be late enough to confuse).
+ACK_SWEEP_AFTER = dt.timedelta(minutes=10)
+ACK_SWEEP_DAYS = 2
+
+
+def acknowledgement_sweep(*, now: dt.datetime | None = None) -> int:
+    """Send the acknowledgements still missing for messages that opened a case (ADR 0012).
+
+    The task enqueued on commit can be lost (a broker restarted empty, a worker killed, retries
+    given up while the mail server was down); the message's `acknowledge` mark is in the database,
+    so this periodic sweep sends what is missing. A send that fails is left for the next sweep.
+    Returns how many were sent.
+    """
+    now = now or timezone.now()
+    opened = (Interaction.objects.filter(channel=CHANNEL, direction=Interaction.Direction.INBOUND,
+                                         data__acknowledge=True, case__isnull=False,
+                                         created_at__gte=now - dt.timedelta(days=ACK_SWEEP_DAYS),
+                                         created_at__lte=now - ACK_SWEEP_AFTER)
+              .values_list("pk", "case__number")[:500])
+    wanted = {acknowledgement_message_id(number): pk for pk, number in opened}
+    done = set(Interaction.objects.filter(channel=CHANNEL, direction=Interaction.Direction.OUTBOUND,
+                                          external_id__in=list(wanted)).values_list("external_id", flat=True))
+    sent = 0
+    for message_id, pk in wanted.items():
+        if message_id in done:
+            continue
+        try:
+            sent += bool(acknowledgement_send(interaction_id=pk))
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.warning("acknowledgement of interaction %s still not sent: %s", pk, exc)
+    return sent
 
 
 def acknowledgement_send(*, interaction_id: int) -> str:

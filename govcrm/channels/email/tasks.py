@@ -9,7 +9,7 @@ import smtplib
 from django.utils import timezone
 from django_tasks import task
 
-from .actions import acknowledgement_send
+from .actions import acknowledgement_send, acknowledgement_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -28,3 +28,9 @@ def send_acknowledgement(interaction_id: int, attempt: int = 1) -> str:
         logger.warning("acknowledgement of interaction %s failed (%s); retrying in %s", interaction_id, exc, wait)
         send_acknowledgement.using(run_after=timezone.now() + wait).enqueue(interaction_id, attempt + 1)
         return "retrying"
+
+
+@task()
+def sweep_acknowledgements() -> int:
+    """Send the acknowledgements whose task was lost (the periodic job, ADR 0012)."""
+    return acknowledgement_sweep()

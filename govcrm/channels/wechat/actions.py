@@ -24,6 +24,7 @@ Rules:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from govcrm.cases.queries import case_list_for_citizen
@@ -225,6 +226,33 @@ def wechat_media_fetch(*, interaction_id: int) -> str:
         photo = clean_image(raw, f"wechat-{interaction.pk}", field="media")
     except ValidationFailed as err:
         logger.warning("WeChat media %s of interaction %s refused: %s", media_id, interaction_id, err.message)
+        wechat_media_give_up(interaction_id=interaction.pk, reason="refused")
         return "refused"
     stored = interaction_attach(interaction_id=interaction.pk, file=photo, only_if_none=True)
     return "stored" if stored else "done"
+
+
+def wechat_media_give_up(*, interaction_id: int, reason: str) -> None:
+    """Record that this photo will never be fetched (refused, expired), so the sweep stops trying."""
+    with transaction.atomic():
+        interaction = Interaction.objects.select_for_update().filter(pk=interaction_id).first()
+        if interaction is not None and not interaction.data.get("media_error"):
+            interaction.data = {**interaction.data, "media_error": reason[:200]}
+            interaction.save(update_fields=["data"])
+
+
+# WeChat keeps a media file three days; the sweep leaves a fresh message to its own task for a while.
+MEDIA_KEPT = dt.timedelta(days=3)
+MEDIA_SWEEP_AFTER = dt.timedelta(minutes=10)
+
+
+def wechat_media_missing(*, now: dt.datetime | None = None) -> list[int]:
+    """Image messages still without their photo and not given up: their task was lost (a broker
+    restarted empty, a worker killed) or ran out of retries while WeChat was unreachable (ADR 0012)."""
+    now = now or timezone.now()
+    return list(Interaction.objects
+                .filter(channel=CHANNEL, direction=Interaction.Direction.INBOUND, data__has_key="media_id",
+                        attachments__isnull=True, created_at__gte=now - MEDIA_KEPT,
+                        created_at__lte=now - MEDIA_SWEEP_AFTER)
+                .exclude(data__has_key="media_error")
+                .order_by("created_at").values_list("pk", flat=True)[:200])

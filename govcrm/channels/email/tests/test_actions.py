@@ -253,3 +253,41 @@ def test_acknowledgement_waits_for_the_commit(mailoutbox, django_capture_on_comm
     assert mailoutbox == [] and len(callbacks) == 1
     callbacks[0]()
     assert len(mailoutbox) == 1
+
+
+def test_sweep_sends_an_acknowledgement_whose_task_was_lost(mailoutbox):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    outcome = mail_receive(eml("zh_new_request"))  # no commit callbacks run: the task is "lost"
+    assert mailoutbox == []
+    inbound = Interaction.objects.get(direction="in")
+    assert inbound.data["acknowledge"] is True
+    assert actions.acknowledgement_sweep() == 0  # too recent: its own task is still on it
+    later = timezone.now() + actions.ACK_SWEEP_AFTER + dt.timedelta(seconds=1)
+    assert actions.acknowledgement_sweep(now=later) == 1
+    (ack,) = mailoutbox
+    assert outcome.case_numbers[0] in ack.subject
+    assert actions.acknowledgement_sweep(now=later) == 0 and len(mailoutbox) == 1  # sent once
+    too_late = timezone.now() + dt.timedelta(days=actions.ACK_SWEEP_DAYS + 1)
+    Interaction.objects.filter(direction="out").delete()
+    assert actions.acknowledgement_sweep(now=too_late) == 0
+
+
+def test_sweep_leaves_unacknowledged_kinds_alone(mailoutbox):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    suppressed = (b"From: a@example.org\r\nTo: 12345@govcrm.localhost\r\nX-Auto-Response-Suppress: All\r\n"
+                  b"Subject: x\r\nMessage-ID: <s1@example.org>\r\n\r\nThe bins were not emptied.\r\n")
+    mail_receive(suppressed)
+    first = mail_receive(eml("zh_new_request"))
+    reply = (f"From: zhangwei1985@qq.com\r\nTo: 12345@govcrm.localhost\r\nSubject: Re: [{first.case_numbers[0]}] x\r\n"
+             f"Message-ID: <r1@qq.com>\r\n\r\n还是没修好\r\n").encode()
+    assert mail_receive(reply).status == "threaded"
+    assert Interaction.objects.filter(data__acknowledge=True).count() == 1  # only the message that opened a case
+    later = timezone.now() + actions.ACK_SWEEP_AFTER + dt.timedelta(seconds=1)
+    assert actions.acknowledgement_sweep(now=later) == 1
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["zhangwei1985@qq.com"]

@@ -1,7 +1,10 @@
 """Calls to WeChat's API, against a local server speaking its protocol: the access token, customer-
 service messages for the notifications outbox, and the media download task."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from govcrm.cases.models import Case
 from govcrm.cases.tests.factories import move
@@ -10,7 +13,7 @@ from govcrm.channels.wechat import client
 from govcrm.channels.wechat.backends import WeChatBackend
 from govcrm.channels.wechat.client import WeChatApiError
 from govcrm.channels.wechat.models import AccessToken
-from govcrm.channels.wechat.tasks import fetch_media
+from govcrm.channels.wechat.tasks import fetch_media, sweep_media
 from govcrm.notifications.actions import notification_send
 from govcrm.notifications.models import Notification
 
@@ -134,3 +137,30 @@ def test_wechat_unreachable_is_raised_for_a_retry(city, plain_wechat, settings):
 
     with pytest.raises(httpx.ConnectError):
         fetch_media.call(interaction.pk)  # the immediate test backend cannot defer; the database one retries
+
+
+def _backdate(interaction: Interaction, minutes: int) -> None:
+    Interaction.objects.filter(pk=interaction.pk).update(created_at=timezone.now() - dt.timedelta(minutes=minutes))
+
+
+def test_the_sweep_fetches_a_photo_whose_task_was_lost(city, plain_wechat, wechat_api):
+    interaction = _image_interaction(plain_wechat)  # the on-commit task never ran here: "lost"
+    wechat_api.media[interaction.data["media_id"]] = (png_bytes(), "image/png")
+    assert sweep_media.call() == 0  # too recent: its own task is still on it
+    _backdate(interaction, 11)
+    assert sweep_media.call() == 1
+    assert Attachment.objects.filter(interaction=interaction).count() == 1
+    assert sweep_media.call() == 0  # nothing left to fetch
+
+
+def test_the_sweep_gives_up_for_good_and_skips_old_messages(city, plain_wechat, wechat_api):
+    expired = _image_interaction(plain_wechat)  # no such media at WeChat: 40007
+    _backdate(expired, 11)
+    assert sweep_media.call() == 0
+    expired.refresh_from_db()
+    assert expired.data["media_error"]  # recorded: not asked again
+    calls = len(wechat_api.requests)
+    assert sweep_media.call() == 0 and len(wechat_api.requests) == calls
+    Interaction.objects.filter(pk=expired.pk).update(data={k: v for k, v in expired.data.items() if k != "media_error"})
+    _backdate(expired, 60 * 24 * 3 + 1)  # older than WeChat keeps media
+    assert sweep_media.call() == 0 and len(wechat_api.requests) == calls
