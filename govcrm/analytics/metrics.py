@@ -67,7 +67,7 @@ RATES: dict[str, Rate] = {r.code: r for r in [
          "f.replied_at <= f.reply_due", "unit_key"),
     Rate("first_dispatch_accuracy", "首派准确率", "First-dispatch accuracy", "fact_case",
          f"{COUNTED} AND f.first_dispatch_accurate IS NOT NULL", "f.first_dispatch_accurate", "first_unit_key"),
-    Rate("return", "退单率", "Return rate", "fact_case_handling", "true", "f.outcome = 'return'", "unit_key",
+    Rate("return", "退单率", "Return rate", "fact_case_handling", "f.counted", "f.outcome = 'return'", "unit_key",
          higher_is_better=False),
     Rate("reopen", "重办率", "Reopen rate", "fact_case",
          f"{COUNTED} AND f.follow_up_count > 0", "f.reopen_count > 0", "unit_key", higher_is_better=False),

@@ -308,6 +308,7 @@ WITH ev AS (
     FROM ev GROUP BY case_id
 ), d AS (
     SELECT e.case_id,
+           min(e.event_at) FILTER (WHERE e.action = 'register') AS registered_at,
            arg_min(e.unit_key, e.seq) FILTER (WHERE e.action = 'dispatch') AS first_unit_key,
            min(e.event_at) FILTER (WHERE e.action = 'dispatch') AS first_dispatched_at,
            arg_max(e.unit_key, e.seq) FILTER (WHERE e.action IN ({_sql_list(RECEIPTS)})
@@ -319,7 +320,7 @@ WITH ev AS (
            any_value(r.follow_up_count) AS follow_up_count
     FROM ev e JOIN r USING (case_id) GROUP BY e.case_id
 )
-SELECT d.case_id, d.first_unit_key, d.first_dispatched_at, d.first_reply_unit_key,
+SELECT d.case_id, d.registered_at, d.first_unit_key, d.first_dispatched_at, d.first_reply_unit_key,
        CASE WHEN d.first_reply_seq IS NULL OR d.first_unit_key IS NULL THEN NULL
             ELSE starts_with(ru.path, fu.path) END AS first_dispatch_accurate,
        d.round_contact_at, d.transfer_count, d.arbitrate_count, d.follow_up_count
@@ -331,7 +332,8 @@ INSERT_CASES_SQL = """
 INSERT INTO fact_case
 SELECT s.case_id, s.number, s.case_type, s.urgency, s.channel, s.category_key, s.area_key, s.unit_key,
        s.citizen_key, s.status, s.close_reason, s.merged_into_id IS NOT NULL, s.created_at,
-       date_key(s.created_at), month_key(s.created_at), s.dispatched_at, s.accepted_at, s.first_contact_at,
+       coalesce(d.registered_at, s.created_at), date_key(coalesce(d.registered_at, s.created_at)),
+       month_key(coalesce(d.registered_at, s.created_at)), s.dispatched_at, s.accepted_at, s.first_contact_at,
        s.replied_at, s.closed_at, s.accept_due, s.contact_due, s.reply_due, s.dispatch_count, s.return_count,
        s.reopen_count, s.supervision_level, s.resolved, s.satisfied, s.rating, round(s.lat, 4), round(s.lon, 4),
        s.version, s.source_updated_at,
@@ -345,7 +347,7 @@ LEFT JOIN derived d USING (case_id)
 HANDLING_SQL = f"""
 INSERT INTO fact_case_handling
 SELECT h.case_id, h.seq, h.unit_key, h.action, h.event_at, h.date_key, h.month_key, h.outcome, h.ended_at,
-       c.category_key, c.area_key, c.channel, c.case_type
+       c.category_key, c.area_key, c.channel, c.case_type, NOT c.merged AND c.close_reason <> 'withdrawn'
 FROM (
     SELECT e.*,
            first_value(CASE WHEN e.action IN ({_sql_list(ENDINGS)}) THEN e.action END IGNORE NULLS) OVER w AS outcome,

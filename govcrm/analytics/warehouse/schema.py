@@ -6,7 +6,9 @@ Rules:
   only as `citizen_key`, a keyed hash (see `warehouse.source.citizen_key`).
 - Dimensions are small and are replaced whole at every refresh; facts are loaded incrementally.
 - Timestamps are TIMESTAMPTZ (UTC instants); `date_key` (yyyymmdd) and `month_key` (yyyymm) are
-  local dates in settings.TIME_ZONE, computed at load.
+  local dates in settings.TIME_ZONE, computed at load. A case's date is its registration: the time
+  of its `register` event (the business time every move is stamped with), else its row's
+  `created_at`.
 - No primary-key constraints on facts: uniqueness is kept by the loader (delete-then-insert per
   changed case, anti-join on event and interaction ids) and checked by the tests; constraints
   would slow bulk loads and DuckDB's over-eager unique checks refuse delete+insert of one key in
@@ -16,7 +18,7 @@ Rules:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "3"
 
 # Tables in load order; export and the tests walk this list.
 DIMENSIONS = ("dim_date", "dim_unit", "dim_category", "dim_area", "dim_channel", "dim_case_type",
@@ -68,7 +70,7 @@ CREATE TABLE IF NOT EXISTS fact_case (
     case_id BIGINT, number VARCHAR, case_type VARCHAR, urgency VARCHAR, channel VARCHAR,
     category_key BIGINT, area_key BIGINT, unit_key BIGINT, citizen_key VARCHAR,
     status VARCHAR, close_reason VARCHAR, merged BOOLEAN,
-    created_at TIMESTAMPTZ, date_key INTEGER, month_key INTEGER,
+    created_at TIMESTAMPTZ, registered_at TIMESTAMPTZ, date_key INTEGER, month_key INTEGER,
     dispatched_at TIMESTAMPTZ, accepted_at TIMESTAMPTZ, first_contact_at TIMESTAMPTZ,
     replied_at TIMESTAMPTZ, closed_at TIMESTAMPTZ,
     accept_due TIMESTAMPTZ, contact_due TIMESTAMPTZ, reply_due TIMESTAMPTZ,
@@ -91,7 +93,8 @@ CREATE TABLE IF NOT EXISTS fact_case_event (
 CREATE TABLE IF NOT EXISTS fact_case_handling (
     case_id BIGINT, seq INTEGER, unit_key BIGINT, via VARCHAR, received_at TIMESTAMPTZ,
     date_key INTEGER, month_key INTEGER, outcome VARCHAR, ended_at TIMESTAMPTZ,
-    category_key BIGINT, area_key BIGINT, channel VARCHAR, case_type VARCHAR);
+    category_key BIGINT, area_key BIGINT, channel VARCHAR, case_type VARCHAR,
+    counted BOOLEAN);  -- false when the case was merged or withdrawn (left out of every rate)
 
 CREATE TABLE IF NOT EXISTS fact_interaction (
     interaction_id BIGINT, channel VARCHAR, direction VARCHAR, citizen_key VARCHAR, case_id BIGINT,
