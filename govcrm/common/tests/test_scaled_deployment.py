@@ -16,16 +16,19 @@ import json
 import shutil
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psycopg
 import pytest
 import redis
-from rq import Worker
+from rq import Queue, Worker
+from rq.job import Job
 
 from govcrm.channels.sms.signatures import generic_signature
 from govcrm.channels.sms.tests.provider import SmsProvider
+from govcrm.common.management.commands.worker import PERIODIC
 from govcrm.common.testing.processes import (
     Processes,
     SmtpSink,
@@ -95,6 +98,7 @@ def _run(procs: Processes, db_url: str, smtp: SmtpSink, sms: SmsProvider, tmp_pa
     # migrate; then the demo city and its staff, the shared cache table, a bearer token for each
     token = json.loads(govcrm_run(env, "shell", "-c", SETUP).strip().splitlines()[-1])
     timings = {"migrate and set up (web starting)": time.monotonic() - started}
+    workers_started = time.monotonic()
     workers = [worker_start(procs, env, name=f"worker{i}") for i in (1, 2)]
     for web in webs:
         web.wait_ready()
@@ -199,9 +203,22 @@ def _run(procs: Processes, db_url: str, smtp: SmtpSink, sms: SmsProvider, tmp_pa
         for number in moved:
             assert any(number in m["Subject"] for m in smtp.messages) or any(number in m["text"] for m in sms.messages)
 
-    # --- both workers did work (RQ counts each worker's finished jobs in Redis)
+    # --- both workers did work (RQ counts each worker's finished jobs in Redis); each periodic job
+    # was enqueued once for the two workers (the Redis claim), and no job failed
     with redis.Redis.from_url(broker.url) as conn:
         done = {w.name: w.successful_job_count for w in Worker.all(connection=conn)}
+        queue = Queue("default", connection=conn)
+        finished = Counter(job.func_name for job in Job.fetch_many(queue.finished_job_registry.get_job_ids(),
+                                                                    connection=conn) if job)
+        failed = {job.func_name: job.exc_info for job in Job.fetch_many(queue.failed_job_registry.get_job_ids(),
+                                                                         connection=conn) if job}
     assert len(done) == 2 and all(n > 0 for n in done.values()), done
+    assert failed == {}
+    assert finished["govcrm.notifications.tasks.send_notification"] == expected
+    # once per period for both workers together (two workers each enqueuing would make it twice)
+    ran_for = time.monotonic() - workers_started
+    allowed = {path: 1 + int(ran_for // every) for path, every in PERIODIC.items()}
+    assert all(1 <= finished[path] <= allowed[path] for path in PERIODIC), (dict(finished), allowed)
+    assert sum(allowed.values()) < 2 * len(PERIODIC)  # the test ran short enough to tell
     assert all(w.alive() for w in [*workers]), "a worker died"
     print({k: round(v, 1) for k, v in timings.items()}, done)  # the figures, seen with -s
