@@ -30,6 +30,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    # Second sign-in factor of staff: TOTP apps and backup codes (govcrm/organization/twofactor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "govcrm.common",
     "govcrm.audit",
     "govcrm.organization",
@@ -63,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "govcrm.audit.context.AuditContextMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "govcrm.console.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "govcrm.common.security.ContentSecurityPolicyMiddleware",
@@ -262,3 +268,7 @@ GOVCRM_TRUSTED_PROXY_HOPS = int(os.environ.get("GOVCRM_TRUSTED_PROXY_HOPS", "1")
 GOVCRM_RATE_LIMITS = os.environ.get("GOVCRM_RATE_LIMITS", "on")
 # Per-rule overrides, {"rule": (requests, seconds)}; the defaults are in ratelimit.DEFAULT_RULES.
 GOVCRM_RATE_LIMIT_RULES: dict[str, tuple[int, int]] = {}
+# Roles that must use the second sign-in factor (comma-separated, e.g. "admin,supervisor"); empty:
+# optional for everyone. The issuer is the name authenticator apps show.
+GOVCRM_2FA_REQUIRED_ROLES = [r for r in os.environ.get("GOVCRM_2FA_REQUIRED_ROLES", "").split(",") if r.strip()]
+OTP_TOTP_ISSUER = os.environ.get("GOVCRM_2FA_ISSUER", "GovCRM")

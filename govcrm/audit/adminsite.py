@@ -5,6 +5,7 @@ site is `AuditedAdminSite`, whose `register()` puts `AuditedModelAdmin` in front
 class — including the ones of Django's own apps (users, groups). Django's admin already calls
 `log_addition`/`log_change`/`log_deletions` (Django ≥ 5.1) for each change it makes; those hooks now also
 write an audit record, in the same transaction as the change.
+Its sign-in page is the console's, so that the second factor applies to the admin too.
 Changes made outside the admin (tokens by command, second factor, retention) are audited by
 their own actions.
 """
@@ -46,6 +47,15 @@ def _plain(message) -> object:
 
 
 class AuditedAdminSite(admin.AdminSite):
+    def login(self, request, extra_context=None):
+        """The console's sign-in (password, then the second factor when the user has one)."""
+        from django.conf import settings
+        from django.contrib.auth.views import redirect_to_login
+        from django.urls import reverse
+
+        return redirect_to_login(request.GET.get("next") or reverse("admin:index", current_app=self.name),
+                                 settings.LOGIN_URL)
+
     def register(self, model_or_iterable, admin_class=None, **options):
         base = admin_class or admin.ModelAdmin
         if not issubclass(base, AuditedModelAdmin):

@@ -60,8 +60,12 @@ def test_the_lock_holds_in_the_backend_for_every_login_form(city):
         assert authenticate(request, username="admin", password="wrong") is None
     assert authenticate(request, username="admin", password="pass-12345") is None
     admin = Client()
-    page = admin.post("/admin/login/", {"username": "admin", "password": "pass-12345"}, REMOTE_ADDR="10.0.0.7")
+    page = admin.post("/console/login/", {"username": "admin", "password": "pass-12345"}, REMOTE_ADDR="10.0.0.7")
     assert page.status_code == 200 and "_auth_user_id" not in admin.session
+    # The admin's own sign-in page is the console's (so the second factor applies there too).
+    assert admin.post("/admin/login/", {"username": "admin", "password": "pass-12345"},
+                      REMOTE_ADDR="10.0.0.7")["Location"].startswith("/console/login/")
+    assert "_auth_user_id" not in admin.session
 
 
 @pytest.mark.parametrize("name", ["", None])

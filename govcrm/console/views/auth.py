@@ -1,23 +1,31 @@
 """Sign-in, sign-out and the language switch.
 
+A user with a second factor is not signed in by the password alone: the password form hands over
+to the code page (views/twofactor.py), which signs in.
+
 On sign-in the staff member's saved language is put in Django's language cookie; switching the
 language saves it on their profile and then hands over to Django's `set_language` view.
 """
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from govcrm.common.lockout import WINDOW, client_address, is_locked
+from govcrm.organization import twofactor
 from govcrm.organization.actions import staff_language_set
 
 from ..queries import staff_language
+from ..twofactor import PENDING
 
 
 def _set_language_cookie(response, language: str) -> None:
@@ -47,8 +55,14 @@ class LoginView(auth_views.LoginView):
     authentication_form = StaffAuthenticationForm
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        language = staff_language(form.get_user())
+        user = form.get_user()
+        if twofactor.is_enabled(user):
+            # Not signed in yet: the code comes first (views/twofactor.py).
+            self.request.session[PENDING] = {"user": user.pk, "backend": user.backend, "at": time.time(),
+                                             "next": self.get_redirect_url(), "tries": 0}
+            return redirect("console:login_code")
+        response = super().form_valid(form)  # user_logged_in notes the second-factor flags
+        language = staff_language(user)
         if language:
             _set_language_cookie(response, language)
         return response
