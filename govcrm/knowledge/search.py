@@ -3,7 +3,8 @@
 Rules:
 - Text is segmented like cases (`cases.search`, ADR 0004): jieba's search mode, lower-cased
   Latin words, digits, CJK ideographs, the same function words dropped, plus a few words that
-  only phrase a question (请问, 怎么, how, can…). Unlike cases, the repeats are kept for ranking.
+  only phrase a question (请问, 怎么, how, can…). Latin words are then stemmed with Snowball's
+  English stemmer ("fees" and "fee" meet). Unlike cases, the repeats are kept for ranking.
 - Candidates are the valid published versions containing **any** query term, found through the
   index: SQLite FTS5 (`knowledge_articleversion_fts`, an OR query) or PostgreSQL's GIN array
   overlap (`search_tokens && terms`). Every version containing a term is a candidate, so the
@@ -26,6 +27,7 @@ import functools
 import logging
 import math
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -62,11 +64,25 @@ def _jieba():
     return jieba
 
 
+_local = threading.local()  # a Snowball stemmer object keeps state between calls: one per thread
+
+
+def _stem(word: str) -> str:
+    if not word.isalpha() or not word.isascii():
+        return word
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
+
+
 def tokens(text: str) -> list[str]:
     """Every term of the text, in order, repeats kept."""
     out: list[str] = []
     for token in _jieba().cut_for_search((text or "").lower()):
-        out.extend(w for w in _WORD.findall(token) if w not in DROP)
+        out.extend(_stem(w) for w in _WORD.findall(token) if w not in DROP)
     return out
 
 

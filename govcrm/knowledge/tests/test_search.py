@@ -9,7 +9,8 @@ def test_terms_keep_repeats_and_drop_question_words():
     assert words.count("公积金") == 2 and words.count("提取") == 2
     assert "请问" not in words and "怎么" not in words
     assert search.query_terms("请问公积金怎么提取？") == ["公积", "积金", "公积金", "提取"]
-    assert search.query_terms("How do I renew my ID card") == ["renew", "id", "card"]
+    assert search.query_terms("How do I renew my ID cards") == ["renew", "id", "card"]
+    assert search.tokens("fees fee heating") == ["fee", "fee", "heat"]
     assert search.query_language("居住证 permit") == "zh-hans" and search.query_language("permit") == "en"
 
 

@@ -132,7 +132,7 @@ def test_portal_offers_yes_deflects_and_sending_anyway_counts_not_resolved(city,
 
 def test_portal_help_search_and_article_in_english(city, article):
     client = Client(headers={"Accept-Language": "en"})
-    page = client.get(reverse("help:search"), {"q": "heating fees"})  # no English stemming: "fee" alone misses "fees"
+    page = client.get(reverse("help:search"), {"q": "heating fee"})  # stemmed: "fee" finds "fees"
     assert "Heating fees" in page.content.decode()
     page = client.get(reverse("help:article", args=[article.pk]))
     assert "24 yuan per square metre" in page.content.decode()
