@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from django.http import HttpRequest
@@ -15,6 +16,7 @@ from pydantic import field_validator
 from govcrm.channels.queries import interactions_for_case
 from govcrm.citizens.actions import citizen_input_clean
 from govcrm.citizens.queries import citizen_view
+from govcrm.common.api import errors
 from govcrm.common.errors import Forbidden
 from govcrm.organization.queries import Actor, actor_for_user
 
@@ -23,6 +25,7 @@ from .models import Case, Urgency
 from .workflow import CENTRE, UNIT_STATES
 
 router = Router(tags=["cases"])
+BARE_NUMBER = re.compile(r"\s*[-+]?[\d.]+(e[-+]?\d+)?\s*", re.I)
 
 
 class CitizenIn(Schema):
@@ -67,7 +70,9 @@ class NamedRef(Schema):
     name: str
 
 
-class CitizenOut(Schema):
+class CaseCitizenOut(Schema):
+    """The citizen of a case (named apart from citizens.api.CitizenOut: one name, one schema in OpenAPI)."""
+
     id: int
     kind: str
     name: str
@@ -116,7 +121,7 @@ class CaseOut(Schema):
     satisfied: bool | None
     rating: int | None
     merged_into: str | None
-    citizen: CitizenOut | None
+    citizen: CaseCitizenOut | None
 
 
 class AttachmentOut(Schema):
@@ -160,12 +165,6 @@ class ActionIn(Schema):
     category: str | None = None
     case_type: str | None = None
     urgency: str | None = None
-
-
-class ErrorOut(Schema):
-    message: str
-    code: str
-    details: dict[str, str]
 
 
 def _ref(obj) -> dict | None:
@@ -244,8 +243,7 @@ def _input_from(payload: CaseIn) -> actions.CaseInput:
     )
 
 
-@router.post("/cases", response={200: CaseDetailOut, 201: CaseDetailOut, 401: ErrorOut, 403: ErrorOut,
-                                 409: ErrorOut, 422: ErrorOut})
+@router.post("/cases", response={200: CaseDetailOut, 201: CaseDetailOut, **errors(409, 422)})
 def create_case(request: HttpRequest, payload: CaseIn):
     """Register a case. With an `Idempotency-Key` header a retried POST returns the first case (200).
 
@@ -280,8 +278,16 @@ class CaseFilterIn(Schema):
     page: int = Field(1, ge=1)
     page_size: int = Field(50, ge=1, le=500)
 
+    @field_validator("created_from", "created_to", mode="before")
+    @classmethod
+    def _iso_only(cls, v):
+        # pydantic would read a bare number as Unix time: the schema says an ISO 8601 date-time.
+        if isinstance(v, (int, float)) or (isinstance(v, str) and BARE_NUMBER.fullmatch(v)):
+            raise ValueError("an ISO 8601 date-time, e.g. 2026-03-01T00:00:00+08:00")
+        return v
 
-@router.get("/cases", response={200: CaseListOut, 401: ErrorOut, 403: ErrorOut})
+
+@router.get("/cases", response={200: CaseListOut, **errors(422)})
 def list_cases(request: HttpRequest, filters: Query[CaseFilterIn]):
     actor = actor_for_user(request.user)
     f = queries.CaseFilter(**filters.dict(exclude={"page", "page_size"}))
@@ -291,15 +297,14 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilterIn]):
     return {"items": [case_out(c, actor) for c in items], "count": qs.count()}
 
 
-@router.get("/cases/{number}", response={200: CaseDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@router.get("/cases/{number}", response={200: CaseDetailOut, **errors(404)})
 def get_case(request: HttpRequest, number: str):
     actor = actor_for_user(request.user)
     return case_detail_out(queries.case_get(actor, number), actor)
 
 
 @router.post("/cases/{number}/actions/{action}",
-             response={200: CaseDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                       422: ErrorOut})
+             response={200: CaseDetailOut, **errors(404, 409, 422)})
 def act_on_case(request: HttpRequest, number: str, action: str, payload: ActionIn | None = None):
     """Make one move of the lifecycle (dispatch, accept, return, reply, review, follow_up, reopen, ...)."""
     actor = actor_for_user(request.user)

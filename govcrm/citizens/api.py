@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from govcrm.common.api import errors
 from govcrm.common.errors import NotFound
 from govcrm.organization.queries import actor_for_user
 
@@ -35,7 +36,7 @@ def _out(citizen: Citizen, actor) -> dict:
     return {**view.__dict__, "case_numbers": numbers}
 
 
-@router.get("/citizens/lookup", response=CitizenOut)
+@router.get("/citizens/lookup", response={200: CitizenOut, **errors(404, 422)})
 def lookup(request: HttpRequest, phone: str):
     """Find a citizen by phone number (the phone-intake pop-up)."""
     actor = actor_for_user(request.user)
@@ -47,7 +48,7 @@ def lookup(request: HttpRequest, phone: str):
     return _out(citizen, actor)
 
 
-@router.get("/citizens/{citizen_id}", response=CitizenOut)
+@router.get("/citizens/{citizen_id}", response={200: CitizenOut, **errors(404, 422)})
 def get_citizen(request: HttpRequest, citizen_id: int):
     from govcrm.cases.queries import case_base_for
 

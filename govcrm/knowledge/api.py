@@ -11,6 +11,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from govcrm.common.api import errors
 from govcrm.common.errors import ValidationFailed
 
 from . import queries
@@ -65,17 +66,20 @@ def _out(v: ArticleVersion) -> ArticleOut:
                       valid_from=a.valid_from, valid_until=a.valid_until, published_at=v.published_at)
 
 
-@router.get("/knowledge/articles", response=list[ArticleOut], summary="Valid published articles")
+@router.get("/knowledge/articles", response={200: list[ArticleOut], **errors(422)},
+            summary="Valid published articles")
 def article_list(request: HttpRequest, filters: Query[ListFilters]):
     return [_out(v) for v in queries.public_list(language=_language(filters.language), category=filters.category)]
 
 
-@router.get("/knowledge/articles/{article_id}", response=ArticleOut, summary="One valid published article")
+@router.get("/knowledge/articles/{article_id}", response={200: ArticleOut, **errors(404, 422)},
+            summary="One valid published article")
 def article_get(request: HttpRequest, article_id: int, language: str | None = None):
     return _out(queries.public_version(article_id, _language(language)))
 
 
-@router.get("/knowledge/search", response=list[SearchHitOut], summary="Search articles (Chinese and English)")
+@router.get("/knowledge/search", response={200: list[SearchHitOut], **errors(422)},
+            summary="Search articles (Chinese and English)")
 def article_search(request: HttpRequest, filters: Query[SearchFilters]):
     found = queries.suggestions(filters.q, language=_language(filters.language), limit=filters.limit)
     return [SearchHitOut(id=s.article_id, key=s.key, language=s.version.language, title=s.version.title,

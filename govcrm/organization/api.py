@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from govcrm.common.api import errors
+
 from .queries import actor_for_user, area_list, unit_list
 
 router = Router(tags=["reference"])
@@ -27,7 +29,7 @@ class AreaOut(Schema):
     population: int
 
 
-@router.get("/units", response=list[UnitOut])
+@router.get("/units", response={200: list[UnitOut], **errors()})
 def units(request: HttpRequest):
     actor_for_user(request.user)
     return [
@@ -37,7 +39,7 @@ def units(request: HttpRequest):
     ]
 
 
-@router.get("/areas", response=list[AreaOut])
+@router.get("/areas", response={200: list[AreaOut], **errors()})
 def areas(request: HttpRequest):
     actor_for_user(request.user)
     return [
