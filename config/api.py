@@ -5,7 +5,7 @@ Errors are JSON: {"message": "...", "code": "...", "details": {"field": "message
 
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from govcrm.common.auth import api_auth
 from govcrm.common.errors import DomainError
@@ -39,6 +39,23 @@ def validation_error(request, exc: ValidationError):
         request, {"message": _("The request is not valid."), "code": "validation_failed", "details": details},
         status=422,
     )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    """django-ninja's own refusals, in the one error format: a body that cannot be parsed is a
+    validation failure (422, as a body that does not fit the schema); a session call without its
+    CSRF token is 403."""
+    if exc.status_code == 400:
+        return api.create_response(
+            request, {"message": _("The request is not valid."), "code": "validation_failed",
+                      "details": {"body": _("The body is not valid JSON.")}}, status=422,
+        )
+    if exc.status_code == 403:
+        message, code = _("CSRF check failed: a call with the session must send the CSRF token."), "csrf_failed"
+    else:
+        message, code = str(exc), "error"
+    return api.create_response(request, {"message": message, "code": code, "details": {}}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)
