@@ -120,11 +120,27 @@ def suggestions(q: str, *, language: str | None = None, limit: int = 5, min_cove
 # intake texts over the sample articles (see tests/test_views.py).
 TYPED_COVERAGE = 0.18
 TYPED_RELATIVE = 0.5
+# An article linked to the case category chosen on the form (or to one of its parents) is
+# likelier to be the answer: its score counts this much more.
+CATEGORY_BOOST = 1.5
 
 
-def typed_suggestions(text: str, *, limit: int = 3) -> list[Suggestion]:
-    """Articles for a case description or portal request typed so far."""
-    return suggestions(text, limit=limit, min_coverage=TYPED_COVERAGE, min_relative=TYPED_RELATIVE)
+def typed_suggestions(text: str, *, category: str = "", limit: int = 3) -> list[Suggestion]:
+    """Articles for a case description or portal request typed so far, helped by its chosen category."""
+    found = suggestions(text, limit=10, min_coverage=TYPED_COVERAGE)
+    if category and found:
+        linked = _linked_articles(category, [s.article_id for s in found])
+        found = sorted((Suggestion(s.article_id, s.key, s.version,
+                                   s.score * (CATEGORY_BOOST if s.article_id in linked else 1.0)) for s in found),
+                       key=lambda s: (-s.score, s.article_id))
+    return [s for s in found if s.score >= TYPED_RELATIVE * found[0].score][:limit]
+
+
+def _linked_articles(category: str, article_ids: list[int]) -> set[int]:
+    """Of these articles, those linked to the category or to one of its parents."""
+    parts = category.split(".")
+    codes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return set(Article.objects.filter(pk__in=article_ids, categories__code__in=codes).values_list("pk", flat=True))
 
 
 def public_version(article_id: int, language: str | None = None) -> ArticleVersion:

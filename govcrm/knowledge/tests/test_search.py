@@ -39,3 +39,20 @@ def test_unpublished_and_draft_versions_are_not_found_and_one_hit_per_article(db
     hits = search.search("身份证")
     assert [h.article_id for h in hits] == [published.article_id]
     assert hits[0].version_id == published.pk  # the best-scoring of the article's versions
+
+
+def test_typed_suggestions_prefer_articles_of_the_chosen_category_or_its_parents(db):
+    from govcrm.cases.models import Category
+    from govcrm.knowledge import queries
+
+    noise = ArticleVersionFactory(title="噪声投诉", body="施工噪声和商业噪声投诉的处理时限。")
+    night = ArticleVersionFactory(title="夜间施工", body="夜间施工噪声，查询夜间施工证明。")
+    noise.article.categories.set([Category.objects.get(code="environment.noise")])
+    night.article.categories.set([Category.objects.get(code="urban.construction.night")])
+    for title in ("居住证办理", "公积金提取", "供暖费", "垃圾分类", "路灯报修", "身份证补领"):
+        ArticleVersionFactory(title=title, body=f"{title}的办理流程。")
+    text = "工地施工噪声"
+    plain = [s.key for s in queries.typed_suggestions(text)]
+    assert set(plain) == {noise.article.key, night.article.key}
+    for category, first in (("urban.construction.night", night), ("environment.noise.commercial", noise)):
+        assert queries.typed_suggestions(text, category=category)[0].key == first.article.key

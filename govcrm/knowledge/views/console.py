@@ -9,8 +9,8 @@
 - `article_settings`, `version_publish`, `version_unpublish` — POST only (CSRF).
 - `gap_list` — GET; `gap_dismiss` — POST: searches that found nothing.
 - `deflection` — GET: per article, portal requests it answered and not.
-- `intake_suggest` — GET (HTMX, intake form): the top articles for the text typed so far;
-  nothing stored (the agent is describing a case, not searching).
+- `intake_suggest` — GET (HTMX, intake form): the top articles for the text typed so far, those
+  linked to the chosen category first when close; nothing stored (the agent is describing a case, not searching).
 Nothing changes on GET except the gap count of a console search, a log of what was asked.
 """
 
@@ -233,5 +233,6 @@ def _title(article, language: str) -> str:
 @staff_view(centre_only=True)
 def intake_suggest(request):
     text = (request.GET.get("title", "") + " " + request.GET.get("description", ""))[:5000]
-    found = queries.typed_suggestions(text) if text.strip() else []
+    category = request.GET.get("category", "")[:64]
+    found = queries.typed_suggestions(text, category=category) if text.strip() else []
     return render(request, "knowledge/_intake_articles.html", {"articles": found})

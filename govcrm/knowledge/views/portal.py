@@ -58,7 +58,7 @@ def offers(request):
     text = request.GET.get("description", "")[:5000]
     found = []
     if len(text.strip()) >= MIN_OFFER_CHARS:
-        found = queries.typed_suggestions(text)
+        found = queries.typed_suggestions(text, category=request.GET.get("category", "")[:64])
     return render(request, "knowledge/_portal_offers.html", {"offers": found})
 
 
