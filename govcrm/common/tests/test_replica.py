@@ -8,7 +8,6 @@ from django.test import RequestFactory
 from govcrm.cases.models import Case
 from govcrm.common.replica import ReplicaRouter, replica_reads, replica_view
 
-
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 
 
