@@ -272,3 +272,6 @@ GOVCRM_RATE_LIMIT_RULES: dict[str, tuple[int, int]] = {}
 # optional for everyone. The issuer is the name authenticator apps show.
 GOVCRM_2FA_REQUIRED_ROLES = [r for r in os.environ.get("GOVCRM_2FA_REQUIRED_ROLES", "").split(",") if r.strip()]
 OTP_TOTP_ISSUER = os.environ.get("GOVCRM_2FA_ISSUER", "GovCRM")
+# Data retention (govcrm/cases/retention.py): personal data of cases closed longer than this many
+# days is removed by `govcrm retention apply` and daily by the worker; 0 turns it off.
+GOVCRM_RETENTION_DAYS = int(os.environ.get("GOVCRM_RETENTION_DAYS", str(3 * 365)))

@@ -114,6 +114,8 @@ class Case(TimestampedModel):
     # Words of description, title and address as segmented text (jieba for Chinese), for full-text search.
     search_text = models.TextField(default="", editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
+    # When the retention rule (cases/retention.py) removed the personal data of this closed case.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("case")

@@ -44,6 +44,7 @@ PERIODIC: dict[str, int] = {
     "govcrm.topics.tasks.detect_topics": 3600,
     "govcrm.intelligence.tasks.suggest_missing": 120,
     "govcrm.analytics.tasks.refresh_warehouse": 900,
+    "govcrm.cases.tasks.apply_retention": 86400,  # data retention (cases/retention.py), daily
     # safety nets for tasks whose job the broker lost (ADR 0012)
     "govcrm.channels.email.tasks.sweep_acknowledgements": 300,
     "govcrm.channels.wechat.tasks.sweep_media": 600,
