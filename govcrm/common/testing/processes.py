@@ -5,7 +5,8 @@ can SIGTERM, SIGKILL or restart it and always clean it up:
 
 - `redis_start()`: a private `redis-server` on a free port, its data in a temporary directory
   (never the shared Redis on :6379, so restarts and flushes touch nobody else);
-- `postgres_database()`: a fresh PostgreSQL database, created and dropped by the context manager;
+- `postgres_database()`: a fresh PostgreSQL database, created and dropped by the context manager
+  (enter it before `Processes`, so that the processes are stopped before the database is dropped);
 - `govcrm_env()`: the environment of the production settings for these (secrets are test values);
 - `gunicorn_start()`, `worker_start()`, `mailserver_start()`: `config.settings.production`
   processes, started and waited for until they answer;

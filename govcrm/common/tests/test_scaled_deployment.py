@@ -76,7 +76,8 @@ def _leaf(tree: list[dict]) -> str:
 def test_two_web_processes_and_two_workers_on_postgresql_and_redis(tmp_path):
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is missing: bin/system-deps installs it")
-    with Processes() as procs, postgres_database("govcrm_scale") as db_url, SmtpSink() as smtp:
+    # the database is dropped last, once every process using it has stopped
+    with postgres_database("govcrm_scale") as db_url, Processes() as procs, SmtpSink() as smtp:
         sms = SmsProvider(SMS_SECRET).start()
         try:
             _run(procs, db_url, smtp, sms, tmp_path)
