@@ -223,3 +223,9 @@ def _run(procs: Processes, db_url: str, smtp: SmtpSink, sms: SmsProvider, tmp_pa
     assert sum(allowed.values()) < 2 * len(PERIODIC)  # the test ran short enough to tell
     assert all(w.alive() for w in [*workers]), "a worker died"
     print({k: round(v, 1) for k, v in timings.items()}, done)  # the figures, seen with -s
+
+
+def test_an_unknown_task_backend_is_refused_at_start(tmp_path):
+    env = govcrm_env(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", home=tmp_path, GOVCRM_TASKS_BACKEND="celery")
+    with pytest.raises(AssertionError, match="GOVCRM_TASKS_BACKEND must be 'database' or 'rq', not 'celery'"):
+        govcrm_run(env, "check")
