@@ -238,3 +238,21 @@ def test_export_before_any_refresh_is_a_clear_error(city, tmp_path):
 
     with pytest.raises(CommandError, match="refresh"):
         call_command("warehouse", "export", "--out", str(tmp_path / "x"))
+
+
+def test_a_warehouse_from_another_database_is_rebuilt(city):
+    """After a restore of an older backup the last loaded event no longer matches: full rebuild."""
+    case = register(city.actor("agent"))
+    move(city.actor("dispatcher"), case, "dispatch", unit="gov-d1s1")
+    run_refresh()
+    assert not run_refresh().full
+    con = connect()
+    con.execute("INSERT INTO fact_case (case_id, number) VALUES (999999, 'from-elsewhere')")
+    con.execute("UPDATE fact_case_event SET action = 'accept' WHERE event_id = (SELECT max(event_id) "
+                "FROM fact_case_event)")
+    con.close()
+    result = run_refresh()
+    assert result.full
+    con = connect(read_only=True)
+    assert con.execute("SELECT count(*) FROM fact_case WHERE case_id = 999999").fetchone()[0] == 0
+    con.close()

@@ -17,6 +17,9 @@ Rules:
 - Citizens are picked by `updated_at` like cases; interactions (insert-only in the source) by
   id. An interaction linked to a case after it was loaded keeps its old link until `--full`.
 - Dimensions are small and replaced whole at every run; the date dimension spans the data.
+- A warehouse loaded from another database (a restored older backup, another DATABASE_URL) is
+  noticed by its last event not matching the source, and rebuilt whole: the warehouse is derived
+  data, so backups leave it out (docs/backup.md).
 - Everything in one DuckDB transaction: a failed run leaves the previous warehouse as it was,
   and a reader never sees half a refresh. An incremental run gives the same tables as a full
   rebuild (tested in tests/test_refresh.py).
@@ -36,7 +39,7 @@ from django.utils import translation
 from tqdm import tqdm
 
 from govcrm.cases.deadlines import calendar_from_db
-from govcrm.cases.models import CaseType, Category, Channel
+from govcrm.cases.models import CaseEvent, CaseType, Category, Channel
 from govcrm.organization.models import Area, Unit
 
 from . import connect, schema, source
@@ -95,6 +98,18 @@ def _parse_wm(value: str | None) -> dt.datetime | None:
 def _max_ts(con, table: str, column: str) -> str | None:
     row = con.execute(f"SELECT strftime(max({column}), '%Y-%m-%dT%H:%M:%S.%f') FROM {table}").fetchone()
     return row[0] if row else None
+
+
+def _source_replaced(con) -> bool:
+    """True when the operational database is not the one the warehouse was loaded from (a restore
+    of an older backup, another DATABASE_URL): the last loaded event is missing or different there.
+    Such a warehouse holds rows the source no longer has, so the run becomes a full rebuild."""
+    row = con.execute("SELECT event_id, case_id, seq, action FROM fact_case_event "
+                      "ORDER BY event_id DESC LIMIT 1").fetchone()
+    if row is None:
+        return False
+    there = CaseEvent.objects.filter(pk=row[0]).values_list("case_id", "seq", "action").first()
+    return there != tuple(row[1:])
 
 
 # --- staging: batches of raw source rows into a typed temp table --------------------------------------
@@ -424,7 +439,7 @@ def refresh(*, full: bool = False, progress: bool = False, path: Path | None = N
         con.execute("BEGIN TRANSACTION")
         in_transaction = True
         state = _state(con)
-        if full or "case_wm" not in state:
+        if full or "case_wm" not in state or _source_replaced(con):
             full = True
             for table in (*schema.FACTS, "dim_citizen"):
                 con.execute(f"DELETE FROM {table}")
