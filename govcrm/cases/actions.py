@@ -5,7 +5,7 @@ Rules:
 - A move locks the case row, checks the state table (`workflow.MOVES`), the actor's role and,
   for unit roles, that the case is held by their unit's subtree; then it changes the case and
   appends one immutable `CaseEvent` with actor, time, from, to, reason and data.
-- Only `case_transition` assigns `Case.status` (after `case_register` creates the case).
+- Only `case_transition` (through `_move`) assigns `Case.status` (after `case_register` creates the case).
 - Deadlines are set when a unit receives the case; transfers, returns and arbitration keep the
   reply clock running; a pause shifts the pending deadlines by the working time it lasted;
   an approved extension moves the reply deadline by working days; a reopen starts a new round.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,7 +96,7 @@ def _validate(data: CaseInput) -> tuple[Category, Area | None]:
     area = None
     if data.area:
         area = cached("areas", lambda: {
-            a.code: a for a in Area.objects.select_related("parent__parent")
+            a.code: a for a in Area.objects.select_related("parent__parent__parent")
         }).get(data.area)
         if area is None:
             raise _fail("area", _("Unknown area: %(code)s") % {"code": data.area})
@@ -107,20 +107,33 @@ def _validate(data: CaseInput) -> tuple[Category, Area | None]:
     return category, area
 
 
-def _draw_number(now: dt.datetime) -> str:
-    """The next case number of the day: YYYYMMDD + a 6-digit daily sequence."""
-    day = timezone.localtime(now).strftime("%Y%m%d")
-    with transaction.atomic():
-        seq, _created = CaseNumberSequence.objects.select_for_update().get_or_create(day=day)
-        seq.last += 1
-        seq.save(update_fields=["last"])
-    return f"{day}{seq.last:06d}"
+def case_number_draw(now: dt.datetime | None = None) -> str:
+    """The next case number of the day: YYYYMMDD + a 6-digit daily sequence.
+
+    One statement (an upsert that increments and returns the day's counter), so the counter
+    row is locked only for that statement. Callers that wrap a registration in a transaction
+    of their own draw the number first, outside it, and pass it to `case_register`; otherwise
+    concurrent intakes would queue on the day's row until each whole registration commits.
+    A registration that fails after the draw leaves a gap in the day's numbers (harmless).
+    """
+    day = timezone.localtime(now or timezone.now()).strftime("%Y%m%d")
+    table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - the table name is ours
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        last = cursor.fetchone()[0]
+    return f"{day}{last:06d}"
 
 
 def _append_event(case: Case, *, actor: Actor, action: str, at: dt.datetime, from_status: str,
                   to_status: str, reason_code: str = "", reason: str = "", data: dict | None = None,
-                  public: bool = False) -> CaseEvent:
-    last = case.events.order_by("-seq").values_list("seq", "at").first() if case.version > 1 else None
+                  public: bool = False, last: tuple[int, dt.datetime] | None = None) -> CaseEvent:
+    """Append the next event; `last` is (seq, at) of the case's latest event when the caller knows it."""
+    if last is None and case.version > 1:
+        last = case.events.order_by("-seq").values_list("seq", "at").first()
     seq = (last[0] + 1) if last else 1
     if last and at < last[1]:
         at = last[1]  # event times never go backwards, even if clocks of two web nodes disagree
@@ -138,16 +151,18 @@ def _notify(case: Case, event: CaseEvent) -> None:
     notification_for_event(case=case, event=event)
 
 
-def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = None) -> Case:
-    """Create a case from any channel, then dispatch it by rule or close it at first contact."""
+def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = None,
+                  number: str | None = None) -> Case:
+    """Create a case from any channel, then dispatch it by rule or close it at first contact.
+
+    `number`: drawn beforehand with `case_number_draw` by a caller that holds a transaction.
+    """
     category, area = _validate(data)
     now = now or timezone.now()
     terms = search.search_text(data.title, data.description, data.address)  # CPU work outside the lock
-    # The number is drawn in its own short transaction, so that concurrent intakes do not queue
-    # on the day's counter row for the whole registration. A failed registration leaves a gap
-    # in the day's numbers, which is harmless.
-    number = _draw_number(now)
-    with transaction.atomic():
+    number = number or case_number_draw(now)
+    # No savepoint of its own: every caller lets a failure here fail its whole transaction.
+    with transaction.atomic(savepoint=False):
         citizen = citizen_find_or_create(data=data.citizen) if data.citizen else None
         case = Case.objects.create(
             number=number,
@@ -172,13 +187,16 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
                               to_status=Status.REGISTERED, data={"channel": data.channel, **data.data},
                               public=True)
         _notify(case, event)
+        # The new case is not visible to anyone else before commit: its first move is made on
+        # this object, without locking and reading it again.
+        last = (event.seq, event.at)
         if data.resolve_now_reply:
-            return case_transition(actor=actor, case=case, action="resolve_first_contact",
-                                   data={"reply": data.resolve_now_reply}, now=now)
+            return _move(actor=actor, case=case, action="resolve_first_contact",
+                         data={"reply": data.resolve_now_reply}, now=now, last=last)
         match = dispatch.rule_for(category, area)
         if match:
-            case = case_transition(
-                actor=SYSTEM, case=case, action="dispatch", now=now,
+            case = _move(
+                actor=SYSTEM, case=case, action="dispatch", now=now, last=last,
                 data={"unit": match.unit.code, "co_units": [u.code for u in match.co_units],
                       "rule": match.rule_id},
             )
@@ -215,20 +233,22 @@ def case_register_idempotent(*, actor: Actor, data: CaseInput, key: str, scope: 
         raise _fail("Idempotency-Key", _("The Idempotency-Key is longer than 200 characters."))
 
     def existing() -> Case | None:
-        record = IdempotencyRecord.objects.select_related("case").filter(scope=scope, key=key).first()
+        # Only the two columns first: most keys are new, and the case is loaded only for a retry.
+        record = IdempotencyRecord.objects.filter(scope=scope, key=key).values_list("request_hash", "case_id").first()
         if record is None:
             return None
-        if record.request_hash != digest:
+        if record[0] != digest:
             raise NotAllowed(_("This Idempotency-Key was already used for a different request."),
                              code="idempotency_conflict")
-        return record.case
+        return Case.objects.get(pk=record[1])
 
     found = existing()
     if found:
         return found, False
+    number = case_number_draw()  # before the transaction: see case_number_draw
     try:
         with transaction.atomic():
-            case = case_register(actor=actor, data=data)
+            case = case_register(actor=actor, data=data, number=number)
             IdempotencyRecord.objects.create(key=key, scope=scope, request_hash=digest, case=case)
     except IntegrityError:
         # A concurrent retry won the race; its case is the one.
@@ -248,7 +268,7 @@ def _unit_by_code(code: Any, field_name: str = "unit") -> Unit:
 
 
 def _assign(case: Case, lead: Unit, co_units: list[Unit], now: dt.datetime, *, keep_active: bool = False) -> None:
-    if not keep_active:
+    if not keep_active and case.dispatch_count:  # never dispatched: no assignment to end
         case.assignments.filter(active=True).update(active=False)
     CaseAssignment.objects.bulk_create(
         [CaseAssignment(case=case, unit=lead, role=CaseAssignment.Role.LEAD, created_at=now)]
@@ -322,12 +342,8 @@ def _as_bool(data: dict, key: str) -> bool:
 def case_transition(*, actor: Actor, case: Case | str, action: str, data: dict | None = None,
                     reason: str = "", now: dt.datetime | None = None) -> Case:
     """Make one move of the lifecycle, or refuse it and change nothing."""
-    move = MOVES.get(action)
-    if move is None:
+    if action not in MOVES:
         raise NotFound(_("Unknown action: %(action)s") % {"action": action})
-    data = dict(data or {})
-    reason = (reason or data.pop("reason", "") or "").strip()
-    now = now or timezone.now()
     number = case if isinstance(case, str) else case.number
     with transaction.atomic():
         try:
@@ -336,36 +352,46 @@ def case_transition(*, actor: Actor, case: Case | str, action: str, data: dict |
                 number=number)
         except Case.DoesNotExist:
             raise NotFound(_("No such case.")) from None
-        _check_allowed(actor, case, move)
-        reason_code = str(data.pop("reason_code", "") or "")
-        if move.needs_reason and not reason and not reason_code:
-            raise _fail("reason", _("Give a reason for this move."))
-        from_status = case.status
-        to_status = target_of(move, from_status)
-        event_data: dict[str, Any] = {}
-        if case.paused_at and move.target is not None and move.name not in ("note",):
-            event_data["resumed"] = _unpause(case, now)
-        handler = _HANDLERS.get(move.name)
-        extra_events: list[tuple[Case, dict]] = []
-        if handler:
-            result = handler(actor=actor, case=case, data=data, now=now, reason_code=reason_code,
-                             event_data=event_data)
-            if isinstance(result, tuple):  # (target override, extra events on other cases)
-                to_status = result[0] or to_status
-                extra_events = result[1]
-            elif isinstance(result, str):
-                to_status = result
-        case.status = to_status
-        case.version += 1
-        case.save()
-        event = _append_event(case, actor=actor, action=move.name, at=now, from_status=from_status,
-                              to_status=to_status, reason_code=reason_code, reason=reason, data=event_data,
-                              public=move.public)
-        _notify(case, event)
-        if move.name in _FEEDBACK_MOVES and not actor.is_system:
-            _dispatch_feedback(case, event)
-        for other, ev in extra_events:
-            _append_event(other, actor=actor, at=now, from_status=other.status, to_status=other.status, **ev)
+        return _move(actor=actor, case=case, action=action, data=data, reason=reason, now=now)
+
+
+def _move(*, actor: Actor, case: Case, action: str, data: dict | None = None, reason: str = "",
+          now: dt.datetime | None = None, last: tuple[int, dt.datetime] | None = None) -> Case:
+    """The move on a case row this transaction holds (locked, or created by it); `last` as in _append_event."""
+    move = MOVES[action]
+    data = dict(data or {})
+    reason = (reason or data.pop("reason", "") or "").strip()
+    now = now or timezone.now()
+    _check_allowed(actor, case, move)
+    reason_code = str(data.pop("reason_code", "") or "")
+    if move.needs_reason and not reason and not reason_code:
+        raise _fail("reason", _("Give a reason for this move."))
+    from_status = case.status
+    to_status = target_of(move, from_status)
+    event_data: dict[str, Any] = {}
+    if case.paused_at and move.target is not None and move.name not in ("note",):
+        event_data["resumed"] = _unpause(case, now)
+    handler = _HANDLERS.get(move.name)
+    extra_events: list[tuple[Case, dict]] = []
+    if handler:
+        result = handler(actor=actor, case=case, data=data, now=now, reason_code=reason_code,
+                         event_data=event_data)
+        if isinstance(result, tuple):  # (target override, extra events on other cases)
+            to_status = result[0] or to_status
+            extra_events = result[1]
+        elif isinstance(result, str):
+            to_status = result
+    case.status = to_status
+    case.version += 1
+    case.save()
+    event = _append_event(case, actor=actor, action=move.name, at=now, from_status=from_status,
+                          to_status=to_status, reason_code=reason_code, reason=reason, data=event_data,
+                          public=move.public, last=last)
+    _notify(case, event)
+    if move.name in _FEEDBACK_MOVES and not actor.is_system:
+        _dispatch_feedback(case, event)
+    for other, ev in extra_events:
+        _append_event(other, actor=actor, at=now, from_status=other.status, to_status=other.status, **ev)
     return case
 
 

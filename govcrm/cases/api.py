@@ -171,6 +171,11 @@ def _ref(obj) -> dict | None:
     return {"code": obj.code, "name": obj.name} if obj is not None else None
 
 
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Times as a read from the database gives them (UTC), also for a case still in memory."""
+    return value.astimezone(dt.UTC) if value is not None else None
+
+
 def case_out(case: Case, actor: Actor, *, with_citizen: bool = True) -> dict:
     citizen = None
     if with_citizen and case.citizen_id and queries.case_citizen_visible(actor, case):
@@ -192,10 +197,10 @@ def case_out(case: Case, actor: Actor, *, with_citizen: bool = True) -> dict:
         "area": _ref(case.area),
         "location": {"lat": case.lat, "lon": case.lon} if case.lat is not None else None,
         "lead_unit": _ref(case.lead_unit),
-        "created_at": case.created_at,
-        "accept_due": case.accept_due,
-        "contact_due": case.contact_due,
-        "reply_due": case.reply_due,
+        "created_at": _utc(case.created_at),
+        "accept_due": _utc(case.accept_due),
+        "contact_due": _utc(case.contact_due),
+        "reply_due": _utc(case.reply_due),
         "overdue": bool(case.status in UNIT_STATES and case.reply_due and case.reply_due < now),
         "paused": case.paused_at is not None,
         "extension_pending_days": case.extension_pending_days,
@@ -261,7 +266,9 @@ def create_case(request: HttpRequest, payload: CaseIn):
         )
     else:
         case, created = actions.case_register(actor=actor, data=data), True
-    case = queries.case_get(actor, case.number) if actor.is_centre else case
+    # A case made by this request is complete in memory (its category, area, unit and citizen are
+    # the objects it was made with); a retried one is read again with everything the answer shows.
+    case = queries.case_get(actor, case.number) if actor.is_centre and not created else case
     return Status(201 if created else 200, case_detail_out(case, actor))
 
 

@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from govcrm.cases.actions import CaseInput, case_register, case_transition
+from govcrm.cases.actions import CaseInput, case_number_draw, case_register, case_transition
 from govcrm.cases.models import Case
 from govcrm.cases.workflow import Status
 from govcrm.citizens.actions import CitizenInput, citizen_find_or_create
@@ -97,6 +97,10 @@ def intake_receive(msg: IntakeMessage) -> IntakeResult:
     if found:
         return IntakeResult(found, found.case, created=False, new_case=False)
     actor = channel_actor(msg.channel)
+    # A contact that can only open a new case gets its number before the transaction, so the
+    # day's counter row is not held while the rest is written (see cases.actions.case_number_draw).
+    opens_case = msg.create_case and not msg.case_number and not msg.thread_to_open_case
+    number = case_number_draw() if opens_case else None
     try:
         with transaction.atomic():
             citizen = citizen_find_or_create(data=msg.citizen) if msg.citizen else None
@@ -112,7 +116,7 @@ def intake_receive(msg: IntakeMessage) -> IntakeResult:
                     urgency=msg.urgency, channel=msg.channel, title=msg.subject[:200], address=msg.address,
                     area=msg.area, lat=msg.lat, lon=msg.lon, citizen=msg.citizen, language=msg.language,
                     data={"external_id": msg.external_id} if msg.external_id else {},
-                ))
+                ), number=number)
                 citizen = citizen or case.citizen
                 new_case = True
             interaction = Interaction.objects.create(

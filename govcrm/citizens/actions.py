@@ -73,12 +73,17 @@ def citizen_find_or_create(*, data: CitizenInput) -> Citizen | None:
     """
     if not data.identities and not data.name:
         return None
-    with transaction.atomic():
+    # No savepoint of its own: every caller lets a failure here fail its whole transaction.
+    with transaction.atomic(savepoint=False):
         citizen = None
+        matched = None  # the kind of identity that found the citizen
+        missing: set[str] = set()  # kinds looked up and not found: no need to look again
         for kind, value in data.identities.items():
             citizen = citizen_find(kind=kind, normalised=value)
             if citizen:
+                matched = kind
                 break
+            missing.add(kind)
         if citizen is None:
             citizen = Citizen.objects.create(
                 kind=data.kind, name=data.name, language=data.language,
@@ -88,7 +93,10 @@ def citizen_find_or_create(*, data: CitizenInput) -> Citizen | None:
             citizen.name = data.name
             citizen.save(update_fields=["name", "updated_at"])
         for kind, value in data.identities.items():
-            if not Identity.objects.filter(kind=kind, blind_index=crypto.blind_index(kind, value)).exists():
+            if kind == matched:
+                continue
+            if kind in missing or not Identity.objects.filter(
+                    kind=kind, blind_index=crypto.blind_index(kind, value)).exists():
                 try:
                     with transaction.atomic():
                         Identity.build(citizen=citizen, kind=kind, normalised=value).save()
