@@ -14,6 +14,8 @@ Objects (the placeholders in the URLs):
 - R: a 举报 (report) dispatched to the Heping street: the unit sees the case, never the reporter.
 - F: the citizen's case waiting for its follow-up 回访.
 - topic, warning: a hot topic and its early warning (`topics`).
+- KA: a published knowledge article owned by the Heping street office; KV: a draft of it; KX: an
+  article with only a draft; gap: a console search that found nothing.
 
 Outcomes: 200/201/204/4xx are HTTP statuses; `LGN` is a redirect to a sign-in page (the console's,
 or the admin's); `302` is any other redirect (POST/redirect/GET after a move, the portal's pages).
@@ -118,6 +120,16 @@ API_ROWS = [
     # The reporter of a 举报 stays with the centre, even for the unit handling the case.
     api("GET /api/v1/citizens/{citizen_id}", "/api/v1/citizens/{R_citizen}",
         "401 401 403 | 200 200 200 200 200 | 404 404 404 404 404 404"),
+    # The knowledge base: valid published articles for any signed-in account (the same answers are
+    # public on the portal's /help/); a draft is not found.
+    api("GET /api/v1/knowledge/articles", "/api/v1/knowledge/articles",
+        "401 401 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),
+    api("GET /api/v1/knowledge/articles/{article_id}", "/api/v1/knowledge/articles/{KA}",
+        "401 401 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),
+    api("GET /api/v1/knowledge/articles/{article_id}", "/api/v1/knowledge/articles/{KX}",
+        "401 401 404 | 404 404 404 404 404 | 404 404 404 404 404 404"),
+    api("GET /api/v1/knowledge/search", "/api/v1/knowledge/search?q=路灯",
+        "401 401 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),
     # The API's own description is public (no data in it).
     get("api:openapi-json", "/api/v1/openapi.json",
         "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),
@@ -133,6 +145,10 @@ CONSOLE_ROWS = [
     post("console:logout", "/console/logout/",                                "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302"),  # noqa: E501
     post("console:language", "/console/language/",                            "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302",  # noqa: E501
          data={"language": "en", "next": "/console/"}),
+    get("console:login_code", "/console/login/code/",                         "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302"),  # noqa: E501
+    get("console:security", "/console/account/security/",                     "LGN LGN 403 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    # The set-up QR code exists only while the caller sets up a second factor.
+    get("console:security_qr", "/console/account/security/qr.svg",            "LGN LGN 403 | 404 404 404 404 404 | 404 404 404 404 404 404"),  # noqa: E501
     get("console:queue", "/console/queues/to_dispatch/",                      "LGN LGN 403 | 200 200 404 404 200 | 404 404 404 404 404 404"),  # noqa: E501
     get("console:queue", "/console/queues/to_accept/",                        "LGN LGN 403 | 404 404 404 404 404 | 200 200 200 200 200 200"),  # noqa: E501
     get("console:case", "/console/cases/{S}/",                                "LGN LGN 403 | 200 200 200 200 200 | 404 200 200 404 404 404"),  # noqa: E501
@@ -179,6 +195,41 @@ CONSOLE_ROWS = [
     post("callcentre:followup", "/channels/cti/followups/{F}/",               "LGN LGN 403 | 302 302 302 403 302 | 403 403 403 403 403 403",  # noqa: E501
          data={"reached": "yes", "resolved": "yes", "satisfied": "yes", "rating": "5", "note": ""}),
     get("fax:upload", "/channels/fax/upload/",                                "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
+]
+
+# The knowledge base in the console. KA is owned by the Heping street office: knowledge managers are
+# supervisors and administrators (every article) and unit managers (their subtree's articles: the
+# district manager); the gap list and figures add analysts; article suggestions at intake are the
+# centre's. KV is a draft of KA; gap a search that found nothing.
+ARTICLE_TEXT = {"language": "zh-hans", "title": "路灯报修", "keywords": "", "body": "路灯不亮请拨打12345。",
+                "note": ""}
+KNOWLEDGE_ROWS = [
+    #   URL name                 url                                                anon cit nost | agt dsp sup ana adm | urb dmg sth st2 wat oth  # noqa: E501
+    get("knowledge:list", "/console/knowledge/",                                "LGN LGN 403 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    get("knowledge:new", "/console/knowledge/new/",                             "LGN LGN 403 | 403 403 200 403 200 | 403 200 403 403 403 403"),  # noqa: E501
+    post("knowledge:new", "/console/knowledge/new/",                            "LGN LGN 403 | 403 403 302 403 302 | 403 302 403 403 403 403",  # noqa: E501
+         data={**ARTICLE_TEXT, "key": "new-article", "owner_unit": "gov-d1s1", "owner_staff": "", "categories": "",
+               "valid_from": "", "valid_until": ""}),
+    get("knowledge:article", "/console/knowledge/{KA}/",                        "LGN LGN 403 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    get("knowledge:edit", "/console/knowledge/{KA}/edit/zh-hans/",              "LGN LGN 403 | 403 403 200 403 200 | 403 200 403 403 403 403"),  # noqa: E501
+    post("knowledge:edit", "/console/knowledge/{KA}/edit/zh-hans/",             "LGN LGN 403 | 403 403 302 403 302 | 403 302 403 403 403 403",  # noqa: E501
+         data=ARTICLE_TEXT),
+    post("knowledge:settings", "/console/knowledge/{KA}/settings/",             "LGN LGN 403 | 403 403 302 403 302 | 403 302 403 403 403 403",  # noqa: E501
+         data={"owner_unit": "gov-d1s1", "owner_staff": "", "categories": "", "valid_from": "", "valid_until": ""}),
+    post("knowledge:publish", "/console/knowledge/versions/{KV}/publish/",      "LGN LGN 403 | 403 403 302 403 302 | 403 302 403 403 403 403"),  # noqa: E501
+    post("knowledge:unpublish", "/console/knowledge/{KA}/unpublish/zh-hans/",   "LGN LGN 403 | 403 403 302 403 302 | 403 302 403 403 403 403"),  # noqa: E501
+    get("knowledge:gaps", "/console/knowledge/gaps/",                           "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
+    post("knowledge:gap_dismiss", "/console/knowledge/gaps/{gap}/dismiss/",     "LGN LGN 403 | 403 403 302 403 302 | 403 302 403 403 403 403"),  # noqa: E501
+    get("knowledge:deflection", "/console/knowledge/deflection/",               "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
+    get("knowledge:suggest", "/console/knowledge/suggest?description=路灯不亮", "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
+    # Self-service answers on the portal: public.
+    get("help:search", "/help/?q=路灯",                                          "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    get("help:article", "/help/{KA}/",                                          "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    get("help:article", "/help/{KX}/",                                          "404 404 404 | 404 404 404 404 404 | 404 404 404 404 404 404"),  # noqa: E501
+    get("help:offers", "/help/offers?description=路灯不亮了",                    "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    post("help:answer", "/help/{KA}/answer/",                                   "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302",  # noqa: E501
+         data={"token": "0b7c1c9e-3f7a-4a1e-9d59-2f3c1c0b9a11", "kb_answer": "yes", "description": "路灯不亮了"}),
+    get("help:thanks", "/help/{KA}/answered/",                                  "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
 ]
 
 # The citizen portal at /: open pages; a case's page only for the browser that proved it (its code)
@@ -264,7 +315,7 @@ def admin_model_rows() -> list[Row]:
 
 
 def all_rows() -> list[Row]:
-    return [*API_ROWS, *CONSOLE_ROWS, *PORTAL_ROWS, *MACHINE_ROWS, *ADMIN_ROWS, *admin_model_rows()]
+    return [*API_ROWS, *CONSOLE_ROWS, *KNOWLEDGE_ROWS, *PORTAL_ROWS, *MACHINE_ROWS, *ADMIN_ROWS, *admin_model_rows()]
 
 
 # --- the world the rows act on --------------------------------------------------------------------
@@ -368,6 +419,36 @@ class World:
     def make_warning(self):
         self._detected()
         return self._made["warning"]
+
+    # knowledge
+    def make_KA(self):  # noqa: N802
+        from govcrm.knowledge.tests.factories import ArticleFactory, ArticleVersionFactory
+
+        article = ArticleFactory(key="street-lights", owner_unit=self.city.street1)
+        ArticleVersionFactory(article=article, number=1, title="路灯不亮怎么办",
+                              body="路灯不亮可拨打12345或在网站报修。")
+        return article.pk
+
+    def make_KV(self):  # noqa: N802
+        from govcrm.knowledge.models import ArticleVersion, VersionStatus
+        from govcrm.knowledge.tests.factories import ArticleVersionFactory
+
+        article = ArticleVersion.objects.get(article_id=self["KA"]).article
+        return ArticleVersionFactory(article=article, number=2, status=VersionStatus.DRAFT, title="路灯不亮怎么办",
+                                     body="路灯不亮可拨打12345、在网站或微信报修。").pk
+
+    def make_KX(self):  # noqa: N802
+        from govcrm.knowledge.models import VersionStatus
+        from govcrm.knowledge.tests.factories import ArticleFactory, ArticleVersionFactory
+
+        article = ArticleFactory(key="draft-only", owner_unit=self.city.street1)
+        ArticleVersionFactory(article=article, number=1, status=VersionStatus.DRAFT, title="草稿")
+        return article.pk
+
+    def make_gap(self):
+        from govcrm.knowledge.actions import gap_record
+
+        return gap_record(query="居住证续签需要哪些材料", channel="console").pk
 
     # callers
     def prepare_callers(self) -> None:
