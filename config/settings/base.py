@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "govcrm.channels.uploads.RequestBodyLimitMiddleware",  # 413 before an oversized body is read
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -275,3 +276,5 @@ OTP_TOTP_ISSUER = os.environ.get("GOVCRM_2FA_ISSUER", "GovCRM")
 # Data retention (govcrm/cases/retention.py): personal data of cases closed longer than this many
 # days is removed by `govcrm retention apply` and daily by the worker; 0 turns it off.
 GOVCRM_RETENTION_DAYS = int(os.environ.get("GOVCRM_RETENTION_DAYS", str(3 * 365)))
+# At most this many files in one request (govcrm/channels/uploads.py keeps 5 per request).
+DATA_UPLOAD_MAX_NUMBER_FILES = 10

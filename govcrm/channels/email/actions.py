@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 from govcrm.cases.models import Case
 from govcrm.channels.intake import IntakeMessage, IntakeResult, intake_receive, interaction_record_outbound
 from govcrm.channels.models import Interaction
-from govcrm.channels.uploads import CleanFile, clean_document
+from govcrm.channels.uploads import MAX_FILES, CleanFile, clean_document
 from govcrm.citizens import identities
 from govcrm.citizens.actions import CitizenInput, citizen_find, citizen_input_clean
 from govcrm.common.errors import ValidationFailed
@@ -269,6 +269,9 @@ def _attachments(mail: ParsedMail) -> tuple[tuple[CleanFile, ...], list[dict[str
     kept: list[CleanFile] = []
     refused: list[dict[str, str]] = []
     for att in mail.attachments:
+        if len(kept) >= MAX_FILES:
+            refused.append({"name": att.name, "reason": _("Too many files in one message.")})
+            continue
         try:
             kept.append(clean_document(att.data, att.name))
         except ValidationFailed as err:

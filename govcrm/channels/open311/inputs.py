@@ -28,7 +28,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govcrm.channels.uploads import CleanFile, clean_image
+from govcrm.channels.uploads import MAX_FILES, CleanFile, clean_image
 from govcrm.common.errors import ValidationFailed
 
 from .render import Open311Error
@@ -103,6 +103,8 @@ def _attributes(q: QueryDict) -> dict[str, list[str]]:
 def _photos(files) -> tuple[CleanFile, ...]:
     """Pictures sent inline (FixMyStreet's multipart `photo1`, `photo2`…), checked and stripped of EXIF."""
     out = []
+    if sum(len(files.getlist(key)) for key in files) > MAX_FILES:
+        raise bad(_("At most %(n)d photos may be sent with one request.") % {"n": MAX_FILES})
     for key in sorted(files):
         for f in files.getlist(key):
             try:

@@ -106,13 +106,22 @@ def media_get(media_id: str) -> tuple[bytes, str]:
     """The bytes and content type of a temporary media file a follower sent."""
 
     def call(token: str) -> tuple[bytes, str]:
-        response = httpx.get(_url("/cgi-bin/media/get"), params={"access_token": token, "media_id": media_id},
-                             timeout=TIMEOUT_SECONDS)
-        response.raise_for_status()
-        ctype = response.headers.get("Content-Type", "")
-        if "json" in ctype or "text/plain" in ctype or response.content.lstrip().startswith(b'{"errcode"'):
-            _raise_for_errcode(response.json())
+        # Streamed, and cut one byte past the upload limit: a huge file is never held whole, and
+        # what comes back is refused by its size (channels/uploads.py).
+        limit = settings.GOVCRM_MAX_UPLOAD_BYTES + 1
+        with httpx.stream("GET", _url("/cgi-bin/media/get"), params={"access_token": token, "media_id": media_id},
+                          timeout=TIMEOUT_SECONDS) as response:
+            response.raise_for_status()
+            ctype = response.headers.get("Content-Type", "")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) >= limit:
+                    break
+        content = bytes(body[:limit])
+        if "json" in ctype or "text/plain" in ctype or content.lstrip().startswith(b'{"errcode"'):
+            _raise_for_errcode(json.loads(content))
             raise ValueError("WeChat answered the media request without a file")
-        return response.content, ctype
+        return content, ctype
 
     return _with_token(call)
