@@ -96,6 +96,11 @@ def database(tmp: Path, tag: str) -> Iterator[str]:
         yield f"sqlite:///{tmp / 'home' / 'govcrm.sqlite3'}"
 
 
+def gateway() -> SmsProvider:
+    """The local SMS gateway (made slow just before a kill of the worker, see run_with_kills)."""
+    return SmsProvider(SMS_SECRET).start()
+
+
 def embedded_env(home: Path, database_url: str, sms: SmsProvider, **extra: str) -> dict[str, str]:
     """`govcrm up`'s environment (local settings, secrets kept in the home) on this home and database."""
     env = {k: v for k, v in os.environ.items()
@@ -332,6 +337,7 @@ def check_exactly_once(traffic: Traffic, env: dict[str, str], sms: SmsProvider) 
     got = {phone: Counter({k: c for (p, k), c in received.items() if p == phone}) for phone in expected_kinds}
     assert got == expected_kinds
     return {"requests": len(traffic.requests), "notifications": len(sent), "gateway_calls": sms.requests,
+            "sent_again_after_a_kill": sms.requests - len(sent),
             "unanswered_attempts": traffic.unanswered,
             "retried": sum(1 for r in traffic.requests if r.attempts > 1),
             "answered_as_replay": sum(1 for r in traffic.requests if r.replayed)}
@@ -353,8 +359,15 @@ def run_with_kills(procs: Processes, env: dict[str, str], tokens: dict[str, str]
             victims = [web, worker] if restart_also is None else [restart_also]
             if restart_also is not None and round_ == rounds - 1:
                 victims = [restart_also, web, worker]
+            if worker in victims:
+                # Kill while the worker waits for the gateway's answer: the message is then at the
+                # gateway but not marked sent, and is sent again after the lease (same client_ref).
+                sms.delay = 1.0
+                with contextlib.suppress(AssertionError):
+                    wait_until(lambda: sms.answering > 0, 5, interval=0.02)
             for proc in victims:
                 proc.kill()
+            sms.delay = 0.0
             time.sleep(0.5)
             for proc in victims:
                 proc.start()
@@ -368,7 +381,7 @@ def run_with_kills(procs: Processes, env: dict[str, str], tokens: dict[str, str]
 
 
 def test_sigkill_of_web_and_worker_loses_and_doubles_nothing(tmp_path):
-    sms = SmsProvider(SMS_SECRET).start()
+    sms = gateway()
     with Processes() as procs, database(tmp_path, "kill") as db_url:
         env = embedded_env(tmp_path / "home", db_url, sms)
         try:
@@ -386,6 +399,7 @@ def test_sigkill_of_web_and_worker_loses_and_doubles_nothing(tmp_path):
         finally:
             sms.stop()
     assert figures["unanswered_attempts"] > 0, "the kills must have met requests in flight"
+    assert figures["sent_again_after_a_kill"] > 0, "a kill must have met a notification being sent"
     print("faults/sigkill:", json.dumps(figures))
 
 
@@ -441,7 +455,7 @@ def _portal_csrf(base_url: str) -> tuple[httpx.Cookies, str]:
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL is reached over the network, the embedded SQLite file is "
                     "not: the PostgreSQL pass cuts a TCP proxy; test_outage.py fails statements on both databases")
 def test_database_briefly_unreachable(tmp_path):
-    sms = SmsProvider(SMS_SECRET).start()
+    sms = gateway()
     with Processes() as procs, database(tmp_path, "cut") as direct_url:
         target = urlsplit(direct_url)
         with TcpProxy(target.hostname or "127.0.0.1", target.port or 5432) as proxy:
@@ -505,7 +519,7 @@ def test_broker_restarted_mid_run(tmp_path):
     twice mid-stream (the second time with the web server and the worker SIGKILLed too)."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is missing: bin/system-deps installs it")
-    sms = SmsProvider(SMS_SECRET).start()
+    sms = gateway()
     with Processes() as procs, database(tmp_path, "broker") as db_url:
         try:
             broker = redis_start(procs, appendonly=False)

@@ -4,7 +4,9 @@ POST /messages with a JSON body `{"to", "from", "text", "client_ref"}` signed wi
 `X-GovCRM-Signature: sha256=<HMAC-SHA256 of the body>`: a bad signature is answered 401; a new
 `client_ref` is "sent" (recorded) and answered `{"id": "msg-N", "status": "queued"}`; a repeated
 `client_ref` is answered with the first message's id and sends nothing. `fail_next` makes the
-next requests answer 503, as a provider in trouble does.
+next requests answer 503, as a provider in trouble does. `delay` (seconds) holds each answer
+after the message is recorded, as a slow provider does: a sender killed meanwhile has sent it;
+`answering` counts the answers being held.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -22,6 +25,8 @@ class SmsProvider:
         self.messages: list[dict] = []  # what reached the handsets
         self.requests = 0
         self.fail_next = 0
+        self.delay = 0.0
+        self.answering = 0
         self._by_ref: dict[str, str] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -72,6 +77,13 @@ class SmsProvider:
                     if ref not in provider._by_ref:
                         provider._by_ref[ref] = f"msg-{len(provider.messages) + 1}"
                         provider.messages.append(data)
-                    return self._answer(200, {"id": provider._by_ref[ref], "status": "queued"})
+                    answer = {"id": provider._by_ref[ref], "status": "queued"}
+                    provider.answering += 1
+                try:
+                    time.sleep(provider.delay)
+                    return self._answer(200, answer)
+                finally:
+                    with provider._lock:
+                        provider.answering -= 1
 
         return Handler
