@@ -236,6 +236,9 @@ def govcrm_env(*, database_url: str, home: Path, redis_url: str | None = None, *
         "GOVCRM_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "GOVCRM_TASKS_BACKEND": "rq" if redis_url else "database",
         "GOVCRM_LOG_LEVEL": "WARNING",
+        # Integration, fault and load runs send everything from 127.0.0.1: no per-address limits
+        # (govcrm/common/ratelimit.py; they are tested in test_ratelimit.py).
+        "GOVCRM_RATE_LIMITS": "off",
         "PYTHONUNBUFFERED": "1",
     })
     if redis_url:
