@@ -188,3 +188,25 @@ def test_deflection_counts_yes_once_and_a_later_submission_as_not_resolved(city)
     with pytest.raises(NotFound):
         selfservice_answer(token=t1, article_id=a.pk + 100, resolved=True)
     assert selfservice_request_sent(token="junk", article_ids=[str(a.pk)]) == 0
+
+
+def test_settings_change_owners_categories_validity_and_archiving(city):
+    actor = city.actor("supervisor")
+    article = _new(city)
+    article_publish(actor=actor, version_id=article.versions.get().pk)
+    article_update(actor=actor, article_id=article.pk,
+                   settings=ArticleSettings(owner_unit="water", owner_staff="water_handler",
+                                            categories=("economy.utilities.water",),
+                                            valid_until=dt.date(2099, 1, 1)))
+    article.refresh_from_db()
+    assert (article.owner_unit.code, article.owner_staff.username, article.valid_until) == (
+        "water", "water_handler", dt.date(2099, 1, 1))
+    assert [c.code for c in article.categories.all()] == ["economy.utilities.water"]
+    assert queries.may_edit(city.actor("water_handler"), article)
+    assert not queries.may_edit(city.actor("district_manager"), article)  # no longer its unit's
+    article_update(actor=actor, article_id=article.pk, settings=ArticleSettings(owner_unit="water"), archived=True)
+    assert queries.suggestions("居住证") == []
+    with pytest.raises(ValidationFailed):
+        article_update(actor=actor, article_id=article.pk, settings=ArticleSettings(owner_staff="nobody"))
+    with pytest.raises(NotFound):
+        article_update(actor=actor, article_id=article.pk + 100, settings=ArticleSettings(owner_unit="water"))

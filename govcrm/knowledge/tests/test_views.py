@@ -153,3 +153,16 @@ def test_api_lists_reads_and_searches_published_articles(city, article):
     assert client.get(f"/api/v1/knowledge/articles/{article.pk + 99}").status_code == 404
     assert Client().get("/api/v1/knowledge/articles").status_code == 401
     assert KnowledgeGap.objects.count() == 0
+
+
+def test_settings_and_unpublish_through_the_console(city, article):
+    client = _login("district_manager")  # the article is owned by gov-d1, the manager's unit
+    url = reverse("knowledge:settings", args=[article.pk])
+    bad = client.post(url, {"owner_unit": "gov-d1", "valid_from": "2026-05-01", "valid_until": "2026-04-01"})
+    assert bad.status_code == 422 and "有效期结束日期早于开始日期" in bad.content.decode()
+    assert client.post(url, {"owner_unit": "gov-d1s1", "categories": "economy.utilities.heating"}).status_code == 302
+    assert [c.code for c in article.categories.all()] == ["economy.utilities.heating"]
+    assert _login("street_handler").post(url, {"owner_unit": "gov-d1s1"}).status_code == 403
+    assert client.post(reverse("knowledge:unpublish", args=[article.pk, "en"])).status_code == 302
+    assert not ArticleVersion.objects.filter(article=article, language="en", status="published").exists()
+    assert _login("agent").post(reverse("knowledge:unpublish", args=[article.pk, "zh-hans"])).status_code == 403
