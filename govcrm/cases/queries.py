@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from govcrm.common.errors import NotFound
 from govcrm.common.reference import cached
@@ -181,6 +182,11 @@ def case_list_for_citizen(citizen_id: int) -> QuerySet[Case]:
 
 
 def category_tree() -> list[dict]:
+    """Active categories as a tree of dicts, names in the current language (cached per language)."""
+    return cached(f"category_tree:{get_language()}", _category_tree)
+
+
+def _category_tree() -> list[dict]:
     nodes = list(Category.objects.filter(active=True).order_by("code"))
     by_parent: dict[int | None, list[Category]] = {}
     for n in nodes:

@@ -25,8 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from govcrm.cases.models import Case, CaseEvent, CaseType, Category
+from govcrm.cases.queries import active_categories
 from govcrm.cases.workflow import Status
 from govcrm.channels.models import Interaction
+from govcrm.common.reference import cached
 from govcrm.organization.models import Unit
 
 from . import statuses
@@ -66,11 +68,9 @@ def _leaves() -> list[Category]:
 
 
 def service_get(code: str) -> Category | None:
-    """The active leaf category with this code."""
-    category = Category.objects.filter(code=code, active=True).select_related("parent__parent").first()
-    if category is None or Category.objects.filter(parent=category, active=True).exists():
-        return None
-    return category
+    """The active leaf category with this code (from the cached category table)."""
+    category, is_leaf = active_categories().get(code, (None, False))
+    return category if is_leaf else None
 
 
 def _path(category: Category) -> list[Category]:
@@ -107,7 +107,14 @@ def service_list() -> list[dict]:
 
 
 def questions_for(category: Category) -> list[ServiceQuestion]:
-    return list(ServiceQuestion.objects.filter(category=category, active=True).order_by("order", "code"))
+    """The active questions of a service, in order (reference data, cached like the categories)."""
+    def load() -> dict[int, list[ServiceQuestion]]:
+        by_category: dict[int, list[ServiceQuestion]] = {}
+        for q in ServiceQuestion.objects.filter(active=True).order_by("order", "code"):
+            by_category.setdefault(q.category_id, []).append(q)
+        return by_category
+
+    return list(cached("open311_questions", load).get(category.pk, []))
 
 
 def service_definition(category: Category) -> dict:
