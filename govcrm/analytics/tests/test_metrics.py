@@ -196,6 +196,16 @@ def test_rates_by_street_district_and_month_match_the_hand_count(month, code, st
     assert (row[f"low_{code}"], row[f"high_{code}"]) == pytest.approx(metrics.wilson(k, n))
 
 
+def test_every_numerator_implies_its_denominator(month):
+    """k is counted without re-testing the denominator, so no row may meet the numerator alone."""
+    con = month["con"]
+    for rate in metrics.RATES.values():
+        stray = con.execute(f"SELECT count(*) FROM {rate.table} f WHERE ({rate.numerator}) "
+                            f"AND NOT coalesce({rate.denominator}, false)", {"as_of": AS_OF}
+                            if "$as_of" in rate.denominator else {}).fetchone()[0]
+        assert stray == 0, rate.code
+
+
 def test_first_dispatch_accuracy_belongs_to_the_first_unit(month):
     con, city = month["con"], month["city"]
     rows = metrics.rates(con, ["first_dispatch_accuracy"], ["unit"], as_of=AS_OF)
@@ -277,8 +287,8 @@ def test_a_small_unit_is_not_ranked_above_a_large_one_on_luck(tmp_path):
                 "(1, 'small', '小街道', 'Small', 'street', '/c/small/', 1), "
                 "(2, 'large', '大街道', 'Large', 'street', '/c/large/', 2)")
     con.execute("""
-        INSERT INTO fact_case (case_id, unit_key, month_key, merged, close_reason, satisfied)
-        SELECT i, CASE WHEN i <= 3 THEN 1 ELSE 2 END, 202603, false, 'followed_up',
+        INSERT INTO fact_case (case_id, unit_key, month_key, merged, close_reason, counted, satisfied)
+        SELECT i, CASE WHEN i <= 3 THEN 1 ELSE 2 END, 202603, false, 'followed_up', true,
                CASE WHEN i <= 3 THEN true ELSE i > 8 END
         FROM range(1, 104) t(i)
     """)

@@ -354,7 +354,12 @@ SELECT s.case_id, s.number, s.case_type, s.urgency, s.channel, s.category_key, s
        s.version, s.source_updated_at,
        d.first_unit_key, d.first_dispatched_at, d.first_reply_unit_key, d.first_dispatch_accurate,
        d.round_contact_at, coalesce(d.transfer_count, 0), coalesce(d.arbitrate_count, 0),
-       coalesce(d.follow_up_count, 0)
+       coalesce(d.follow_up_count, 0),
+       s.merged_into_id IS NULL AND s.close_reason <> 'withdrawn',
+       d.round_contact_at IS NOT NULL,
+       coalesce(d.round_contact_at <= s.contact_due, false),
+       coalesce(s.accepted_at <= s.accept_due, false),
+       coalesce(s.replied_at <= s.reply_due, false)
 FROM (SELECT DISTINCT ON (case_id) * FROM stage_case ORDER BY case_id, source_updated_at DESC) s
 LEFT JOIN derived d USING (case_id)
 """

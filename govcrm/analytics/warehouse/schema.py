@@ -18,7 +18,7 @@ Rules:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 # Tables in load order; export and the tests walk this list.
 DIMENSIONS = ("dim_date", "dim_unit", "dim_category", "dim_area", "dim_channel", "dim_case_type",
@@ -80,7 +80,10 @@ CREATE TABLE IF NOT EXISTS fact_case (
     -- derived from the case's events (see warehouse.refresh.DERIVE_SQL)
     first_unit_key BIGINT, first_dispatched_at TIMESTAMPTZ, first_reply_unit_key BIGINT,
     first_dispatch_accurate BOOLEAN, round_contact_at TIMESTAMPTZ,
-    transfer_count SMALLINT, arbitrate_count SMALLINT, follow_up_count SMALLINT);
+    transfer_count SMALLINT, arbitrate_count SMALLINT, follow_up_count SMALLINT,
+    -- flags computed once at load, so that rate queries test booleans instead of strings and
+    -- timestamp pairs (see metrics.RATES)
+    counted BOOLEAN, contact_done BOOLEAN, contact_ok BOOLEAN, accept_ok BOOLEAN, reply_ok BOOLEAN);
 
 CREATE TABLE IF NOT EXISTS fact_case_event (
     event_id BIGINT, case_id BIGINT, seq INTEGER, action VARCHAR, actor_role VARCHAR,
