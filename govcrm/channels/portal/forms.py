@@ -23,7 +23,7 @@ from govcrm.cases.models import CaseType
 from govcrm.channels.uploads import CleanFile, clean_image
 from govcrm.citizens.actions import citizen_input_clean
 from govcrm.common.errors import ValidationFailed
-from govcrm.common.forms import apply_error
+from govcrm.common.forms import LongSelect, apply_error
 
 from .actions import PortalRequest
 from .queries import CategoryGroup, category_choices, category_groups
@@ -57,7 +57,7 @@ class PortalForm(forms.Form):
 class RequestForm(PortalForm):
     token = forms.CharField(widget=forms.HiddenInput, max_length=36)
     category = forms.ChoiceField(
-        label=_("Category"), choices=[],
+        label=_("Category"), choices=[], widget=LongSelect,
         error_messages={"required": _("Choose a category."),
                         "invalid_choice": _("Choose a category from the list.")},
     )
