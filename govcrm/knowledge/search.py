@@ -143,8 +143,9 @@ def _candidate_ids(words: list[str]) -> list[int]:
         params: list = [words, MAX_CANDIDATES]
     else:
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-        sql = ("SELECT v.id FROM knowledge_articleversion_fts f JOIN knowledge_articleversion v ON v.id = f.rowid "
-               "WHERE knowledge_articleversion_fts MATCH %s AND v.status = 'published' LIMIT %s")
+        # The FTS query as a subquery: joined, SQLite's planner may test MATCH row by row instead.
+        sql = ("SELECT id FROM knowledge_articleversion WHERE status = 'published' AND id IN "
+               "(SELECT rowid FROM knowledge_articleversion_fts WHERE knowledge_articleversion_fts MATCH %s) LIMIT %s")
         params = [match, MAX_CANDIDATES]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
