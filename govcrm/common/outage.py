@@ -7,7 +7,9 @@ Rules:
   view or a middleware is answered 503 Service Unavailable with `Retry-After`, never a 500 page:
   - under `/api/` and the channel webhooks `/channels/`: JSON in the API's error format,
     `{"message", "code": "database_unavailable", "details": {}}`;
-  - Open311 (`/open311/`): the spec's error list, rendered by its own `resource` decorator;
+  - Open311 (`/open311/`): the spec's error list (`[{code: 503, description}]` or `<errors>`), by
+    its own `resource` decorator for its views, here for an outage met in a middleware (the rate
+    limits' database cache, the session);
   - everywhere else (portal, console, admin): a short HTML page in the request's language.
 - The answer is rendered without the database: no context processors, no session, no user.
 - Nothing partial is written: every write runs in `transaction.atomic()`, so the server rolls
@@ -48,7 +50,12 @@ def unavailable_message() -> str:
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     """503 for `request` in its caller's format (JSON for machines, an HTML page for people)."""
     message = unavailable_message()
-    if request.path.startswith(JSON_PREFIXES):
+    if request.path.startswith("/open311/"):
+        from govcrm.channels.open311.render import Open311Error, render_errors
+
+        last = request.path.rsplit("/", 1)[-1]
+        response = render_errors(last.rsplit(".", 1)[-1] if "." in last else "xml", [Open311Error(503, message)])
+    elif request.path.startswith(JSON_PREFIXES):
         response: HttpResponse = JsonResponse(
             {"message": message, "code": "database_unavailable", "details": {}}, status=503,
             json_dumps_params={"ensure_ascii": False})

@@ -139,6 +139,11 @@ def test_an_outage_met_outside_a_view_is_a_503_and_other_errors_stay_500():
         except ValueError:
             other = server_error(RequestFactory().get("/"))
     assert other.status_code == 500
+    try:
+        raise OperationalError("connection refused")
+    except OperationalError:
+        o311 = server_error(RequestFactory().post("/open311/v2/requests.json"))
+    assert o311.status_code == 503 and json.loads(o311.content)[0]["code"] == 503
     assert not re.search("unavailable", other.content.decode())
 
 
