@@ -1,8 +1,9 @@
 """`govcrm up [--host H] [--port P]`: everything of the embedded default in one command.
 
 Migrates, collects static files, loads demo data into an empty database, starts the
-background worker, and serves the web application with gunicorn (2 worker processes by
-default), printing the URL and the demo accounts. Stops the children on Ctrl-C.
+background worker, and serves the web application with gunicorn (2 worker processes of 4
+threads each by default: GOVCRM_WEB_WORKERS, GOVCRM_WEB_THREADS), printing the URL and the
+demo accounts. Stops the children on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("GOVCRM_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("GOVCRM_WEB_WORKERS", "2")))
+        # Threads per web process (gunicorn's gthread worker): while one request waits for the
+        # database another runs; also keeps client connections alive. 1: the plain sync worker.
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("GOVCRM_WEB_THREADS", "4")))
         parser.add_argument("--demo-cases", type=int, default=int(os.environ.get("GOVCRM_DEMO_CASES", "5000")))
         parser.add_argument("--no-worker", action="store_true")
 
@@ -48,7 +52,8 @@ class Command(BaseCommand):
         self._banner(url)
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{opts['host']}:{opts['port']}",
-             "--workers", str(opts["workers"]), "--access-logfile", "-", "--log-level", "warning"],
+             "--workers", str(opts["workers"]), *self._thread_args(opts["threads"]),
+             "--access-logfile", "-", "--log-level", "warning"],
             env=env,
         )
         children.append(web)
@@ -70,6 +75,12 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    @staticmethod
+    def _thread_args(threads: int) -> list[str]:
+        if threads <= 1:
+            return []
+        return ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"]
 
     def _banner(self, url: str) -> None:
         w = self.stdout.write
