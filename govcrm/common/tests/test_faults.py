@@ -337,7 +337,7 @@ def check_exactly_once(traffic: Traffic, env: dict[str, str], sms: SmsProvider) 
                       for r in traffic.requests}
 
     expected_total = sum(sum(c.values()) for c in expected_kinds.values())
-    wait_until(lambda: len(sms.messages) >= expected_total, 40, interval=0.2,
+    wait_until(lambda: len(sms.messages) >= expected_total, 60, interval=0.2,
                message=lambda: f"{expected_total} notifications; outbox: {inventory(env)['notes']}")
     inv = inventory(env)
     assert all(n[4] == "sent" for n in inv["notes"]), inv["notes"]
@@ -375,7 +375,7 @@ def run_with_kills(procs: Processes, env: dict[str, str], tokens: dict[str, str]
     try:
         for round_ in range(rounds):
             target = traffic.acknowledged() + 8
-            wait_until(lambda t=target: traffic.acknowledged() >= t or traffic.errors, 40,
+            wait_until(lambda t=target: traffic.acknowledged() >= t or traffic.errors, 60,
                        message="intakes to be acknowledged")
             assert not traffic.errors, traffic.errors
             victims = [web, worker] if restart_also is None else [restart_also]
@@ -399,7 +399,7 @@ def run_with_kills(procs: Processes, env: dict[str, str], tokens: dict[str, str]
             for proc in victims:
                 proc.start()
         target = traffic.acknowledged() + 6
-        wait_until(lambda: traffic.acknowledged() >= target or traffic.errors, 40,
+        wait_until(lambda: traffic.acknowledged() >= target or traffic.errors, 60,
                    message="intakes after the last restart")
     finally:
         traffic.join()
@@ -497,7 +497,7 @@ def test_database_briefly_unreachable(tmp_path):
                 traffic = Traffic(base, tokens, "urban.lighting.out")
                 traffic.start()
                 try:
-                    wait_until(lambda: traffic.acknowledged() >= 9 or traffic.errors, 40, message="first intakes")
+                    wait_until(lambda: traffic.acknowledged() >= 9 or traffic.errors, 60, message="first intakes")
                     proxy.cut()
                     cut_at = time.monotonic()
                     answers = probe_during_outage(base, tokens, console, portal)
@@ -506,7 +506,7 @@ def test_database_briefly_unreachable(tmp_path):
                     proxy.restore()
                     outage = time.monotonic() - cut_at
                     # Back without intervention: no process restarted, traffic flows again.
-                    wait_until(lambda: traffic.acknowledged() >= acknowledged_during_cut + 9 or traffic.errors, 40,
+                    wait_until(lambda: traffic.acknowledged() >= acknowledged_during_cut + 9 or traffic.errors, 60,
                                message="intakes after the database came back")
                     recovered = time.monotonic() - cut_at - outage
                 finally:
