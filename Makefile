@@ -6,7 +6,7 @@ TEST_WORKERS ?= 2
 BIN    := $(VENV)/bin
 export GOVCRM_HOME ?= $(CURDIR)/var
 
-.PHONY: run test lint bench venv install install-test clean lock
+.PHONY: run test lint bench bench-load venv install install-test clean lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "GovCRM needs Python 3.11 or newer"'
@@ -42,6 +42,10 @@ bench: install-test
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/queries.py
+
+## make bench-load — the load test on PostgreSQL at 127.0.0.1:5432 (bench/load.py; several minutes)
+bench-load: install-test
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
