@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "govcrm.channels.uploads.RequestBodyLimitMiddleware",  # 413 before an oversized body is read
+    "govcrm.common.nulchars.RefuseNulMiddleware",  # a NUL in the URL or a JSON body: 400/422, never a 500
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -76,7 +76,8 @@ def case_list(actor: Actor, f: CaseFilter | None = None) -> QuerySet[Case]:
         else:
             qs = qs.filter(Q(category=cat) | Q(category__parent=cat) | Q(category__parent__parent=cat))
     if f.area:
-        qs = qs.filter(area__path__startswith=f"{_area_path(f.area)}")
+        path = _area_path(f.area)
+        qs = qs.filter(area__path__startswith=path) if path else qs.none()
     if f.channel:
         qs = qs.filter(channel=f.channel)
     if f.created_from:
@@ -93,11 +94,11 @@ def case_list(actor: Actor, f: CaseFilter | None = None) -> QuerySet[Case]:
     return qs.select_related(*LIST_RELATED).order_by("-id")
 
 
-def _area_path(code: str) -> str:
+def _area_path(code: str) -> str | None:
     from govcrm.organization.models import Area
 
     area = Area.objects.filter(code=code).first()
-    return area.path if area else "/\x00nonexistent/"
+    return area.path if area else None
 
 
 def case_queue(actor: Actor, queue: str) -> QuerySet[Case]:
