@@ -55,6 +55,21 @@ schema = _schema()
 
 
 @pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Schemathesis calls the WSGI app directly, so each request's end would close the database
+    connection that holds the test's transaction (PostgreSQL); Django's own test client avoids
+    that in the same way, by not closing connections on request signals."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
 def _cases(city):
     """A few cases for the operations to find."""
     from govcrm.cases.tests.factories import register
