@@ -322,3 +322,24 @@ def selfservice_request_sent(*, token: str, article_ids: list[str], query: str =
                                  "query": query[:300]},
             )
     return len(ids)
+
+
+def article_versions_reindex(*, batch: int = 500) -> tuple[int, int]:
+    """Recompute every version's search terms from its text; returns (changed, total).
+
+    The terms are derived from the text (never the text itself), so this rewrites no history.
+    """
+    fields = ["search_text", "title_terms", "body_terms", "title_length", "body_length"]
+    changed: list[ArticleVersion] = []
+    total = 0
+    for version in ArticleVersion.objects.only("id", "title", "keywords", "body", *fields).iterator(chunk_size=batch):
+        total += 1
+        ix = kb_search.index_text(title=version.title, keywords=version.keywords, body=version.body)
+        new = (ix.search_text, ix.title_terms, ix.body_terms, ix.title_length, ix.body_length)
+        if new != tuple(getattr(version, f) for f in fields):
+            for name, value in zip(fields, new, strict=True):
+                setattr(version, name, value)
+            changed.append(version)
+    with transaction.atomic():
+        ArticleVersion.objects.bulk_update(changed, fields, batch_size=batch)
+    return len(changed), total
