@@ -8,7 +8,7 @@ a request the schema calls invalid must be refused with a 4xx.
 Two callers: the administrator's bearer token (the most privileged role, which reaches every code
 path), and nobody (every operation but the public category tree must answer a documented 401).
 The run is bounded (`MAX_EXAMPLES` per operation, derandomised so that CI repeats it exactly);
-the whole module takes well under a minute. Open311 has no OpenAPI document (its resources are
+both runs take about a minute here (25 s of CPU). Open311 has no OpenAPI document (its resources are
 checked against the GeoReport v2 JSON Schemas in channels/open311/tests), so only /api/v1/ is fuzzed.
 """
 
