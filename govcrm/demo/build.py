@@ -38,7 +38,7 @@ CASE_COLUMNS = (
     "language", "registered_by_id", "lead_unit_id", "dispatch_count", "return_count", "reopen_count",
     "supervision_level", "accept_due", "contact_due", "reply_due", "dispatched_at", "accepted_at",
     "first_contact_at", "replied_at", "closed_at", "paused_at", "pause_reason", "extension_pending_days", "reply",
-    "resolved", "satisfied", "rating", "merged_into_id", "search_text", "version",
+    "resolved", "satisfied", "rating", "merged_into_id", "search_text", "anonymised_at", "version",
 )
 EVENT_COLUMNS = ("case_id", "seq", "action", "actor_id", "actor_name", "actor_role", "actor_unit_id", "at",
                  "from_status", "to_status", "reason_code", "reason", "data", "public")
@@ -253,7 +253,7 @@ class Builder:
             stamp(life.contact_due), stamp(life.reply_due), stamp(life.dispatched_at), stamp(life.accepted_at),
             stamp(life.first_contact_at), stamp(life.replied_at), stamp(life.closed_at), stamp(life.paused_at),
             life.pause_reason, life.extension_pending_days, life.reply, life.resolved, life.satisfied, life.rating,
-            life.merged_into, search_text, None,
+            life.merged_into, search_text, None, None,  # anonymised_at (retention), version (set below)
         ]
 
     def _plan(self, rng, info, grid, rule, first_unit, case_type, channel, t0, forced) -> Plan:
