@@ -102,14 +102,13 @@ def hit(rule: str, address: str) -> int | None:
     limit, seconds = limits
     window, retry_after = _window(seconds)
     key = _key(rule, address, window)
-    if cache.add(key, 1, seconds + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, seconds + 1)
+    try:
+        count = cache.incr(key)  # the usual case first: the window's counter exists
+    except ValueError:
+        if cache.add(key, 1, seconds + 1):
             count = 1
+        else:  # another process created it meanwhile
+            count = cache.incr(key)
     return retry_after if count > limit else None
 
 
