@@ -104,11 +104,8 @@ def hit(rule: str, address: str) -> int | None:
     key = _key(rule, address, window)
     try:
         count = cache.incr(key)  # the usual case first: the window's counter exists
-    except ValueError:
-        if cache.add(key, 1, seconds + 1):
-            count = 1
-        else:  # another process created it meanwhile
-            count = cache.incr(key)
+    except ValueError:  # a new window (or another process created it meanwhile: count on it)
+        count = 1 if cache.add(key, 1, seconds + 1) else cache.incr(key)
     return retry_after if count > limit else None
 
 
