@@ -280,7 +280,8 @@ def selfservice_answer(*, token: str, article_id: int, resolved: bool, query: st
                        language: str = "zh-hans") -> SelfServiceOutcome:
     """The citizen's "yes, this answers my question" or "no" about an offered article."""
     key = _token(token)
-    if not kb_search.valid_published().filter(article_id=article_id).exists():
+    # `article__pk`, not `article_id`: Django turns an out-of-range id into "no row" only on pk lookups.
+    if not kb_search.valid_published().filter(article__pk=article_id).exists():
         raise NotFound(_("No such article."))
     language = language if language in Language.values else "zh-hans"
     outcome = Outcome.RESOLVED if resolved else Outcome.NOT_RESOLVED
@@ -311,7 +312,8 @@ def selfservice_request_sent(*, token: str, article_ids: list[str], query: str =
     except ValueError:
         return 0
     ids = sorted({int(i) for i in article_ids[:20] if str(i).isdigit()})
-    ids = list(kb_search.valid_published().filter(article_id__in=ids).values_list("article_id", flat=True).distinct())
+    ids = [i for i in ids if i < 2**63]  # a larger number cannot be an id (and overflows SQLite)
+    ids = list(kb_search.valid_published().filter(article__pk__in=ids).values_list("article_id", flat=True).distinct())
     language = language if language in Language.values else "zh-hans"
     with transaction.atomic():
         for article_id in ids:

@@ -145,7 +145,8 @@ def _linked_articles(category: str, article_ids: list[int]) -> set[int]:
 
 def public_version(article_id: int, language: str | None = None) -> ArticleVersion:
     """A valid published version of the article (the language's if there is one), else NotFound."""
-    found = list(kb_search.valid_published().filter(article_id=article_id).select_related("article"))
+    # `article__pk`: an out-of-range id is then "no row" (Django checks ranges on pk lookups only).
+    found = list(kb_search.valid_published().filter(article__pk=article_id).select_related("article"))
     found.sort(key=lambda v: (v.language != language, v.language != "zh-hans"))
     if not found:
         raise NotFound("No such article")

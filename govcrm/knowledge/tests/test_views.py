@@ -166,3 +166,17 @@ def test_settings_and_unpublish_through_the_console(city, article):
     assert client.post(reverse("knowledge:unpublish", args=[article.pk, "en"])).status_code == 302
     assert not ArticleVersion.objects.filter(article=article, language="en", status="published").exists()
     assert _login("agent").post(reverse("knowledge:unpublish", args=[article.pk, "zh-hans"])).status_code == 403
+
+
+def test_ids_too_large_for_the_database_are_not_found(city, article):
+    huge = 5993339268532005765120
+    assert _login("agent").get(f"/api/v1/knowledge/articles/{huge}").status_code == 404
+    client = Client()
+    assert client.get(f"/help/{huge}/").status_code == 404
+    token = str(uuid.uuid4())
+    assert client.post(f"/help/{huge}/answer/", {"token": token, "kb_answer": "yes"}).status_code == 404
+    sent = client.post(reverse("portal:index"), {"token": token, "category": "urban.lighting.out",
+                                                 "case_type": "inquiry", "description": "暖气费要交多少钱",
+                                                 "kb_offered": [str(huge), str(article.pk)]})
+    assert sent.status_code == 302
+    assert list(SelfServiceOutcome.objects.values_list("article_id", flat=True)) == [article.pk]
