@@ -98,6 +98,19 @@ def test_manager_pages_create_edit_publish_and_refuse_others(city, article):
     assert "Morning market stalls" in detail and "草稿" in detail
 
 
+def test_the_article_list_is_paged(city, article):
+    from govcrm.knowledge.tests.factories import ArticleVersionFactory
+
+    for _ in range(55):
+        ArticleVersionFactory()
+    client = _login("agent")
+    first = client.get(reverse("knowledge:list"))
+    assert first.context["page"].total == 56 and len(first.context["page"].items) == 50
+    second = client.get(reverse("knowledge:list"), {"after": first.context["page"].next_cursor})
+    assert len(second.context["page"].items) == 6
+    assert not {a.pk for a in first.context["page"].items} & {a.pk for a in second.context["page"].items}
+
+
 def test_gap_and_deflection_pages_are_for_managers_and_analysts(city, article):
     for username, status in (("supervisor", 200), ("analyst", 200), ("district_manager", 200), ("agent", 403),
                              ("street_handler", 403)):

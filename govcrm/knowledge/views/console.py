@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from govcrm.common.errors import DomainError, NotFound
 from govcrm.common.forms import apply_error
 from govcrm.console.access import error_page, staff_view
+from govcrm.console.paging import keyset_page
 
 from .. import queries
 from ..actions import (
@@ -38,6 +39,8 @@ from ..actions import (
 )
 from ..forms import NewArticleForm, SettingsForm, TextForm
 from ..models import ArticleVersion, Channel, Language
+
+PAGE_SIZE = 50
 
 
 def _lang() -> str:
@@ -57,7 +60,8 @@ def article_list(request):
     return render(request, "knowledge/list.html", {
         "q": q, "results": results,
         "attention": list(queries.attention_list(actor)) if actor.role != "analyst" else [],
-        "articles": list(queries.article_list()),
+        "page": keyset_page(queries.article_list(), size=PAGE_SIZE, after=request.GET.get("after"),
+                            before=request.GET.get("before")),
         "may_create": queries.may_create(actor), "may_read_figures": queries.may_read_figures(actor),
     })
 
