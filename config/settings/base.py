@@ -14,7 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-GOVCRM_HOME = Path(os.environ.get("GOVCRM_HOME", BASE_DIR / "var")).resolve()
+# An empty GOVCRM_HOME counts as unset (it would otherwise put keys and data in the working directory).
+GOVCRM_HOME = Path(os.environ.get("GOVCRM_HOME") or BASE_DIR / "var").resolve()
 
 DEBUG = os.environ.get("GOVCRM_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("GOVCRM_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
