@@ -13,7 +13,8 @@ query   — generates `--cases` cases directly in a fresh DuckDB warehouse (Duck
 refresh — in a temporary GOVCRM_HOME (SQLite): the demo city, then `--changed` cases with five
           events each written straight into SQLite; a full refresh; then every one of those
           cases changes (a follow-up closes it, one in ten is re-categorised, one event each)
-          and the incremental refresh that loads them is timed. Target ≤ 60 s.
+          and the incremental refresh that loads them is timed (the command in its own process, as
+          the worker runs it; the time it prints, and the wall time with process start). Target ≤ 60 s.
 Nothing is downloaded; all data is generated here.
 """
 
@@ -262,7 +263,9 @@ def part_refresh(args) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     env = dict(os.environ)
     subprocess.run([sys.executable, "-m", "govcrm", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
-    subprocess.run([sys.executable, "-m", "govcrm", "demo", "--cases", "100"], env=env, cwd=ROOT, check=True,
+    # The demo city only (units, areas, categories, staff); the cases are written below.
+    subprocess.run([sys.executable, "-c", "import django; django.setup(); "
+                    "from govcrm.demo.city import city_ensure; city_ensure()"], env=env, cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     db = home / "govcrm.sqlite3"
     n = args.changed
@@ -302,22 +305,22 @@ def part_refresh(args) -> None:
         FROM s
     """)
     sql.execute(f"""
+        WITH e(seq, action, role, shift, fr, tu) AS (VALUES
+            (1, 'register', 'agent', '+0 minutes', '', 'registered'),
+            (2, 'dispatch', 'dispatcher', '+10 minutes', 'registered', 'dispatched'),
+            (3, 'accept', 'handler', '+2 hours', 'dispatched', 'accepted'),
+            (4, 'reply', 'handler', '+5 days', 'accepted', 'replied'),
+            (5, 'review', 'dispatcher', '+6 days', 'replied', 'follow_up'))
         INSERT INTO cases_caseevent (seq, action, actor_name, actor_role, at, from_status, to_status,
                                      reason_code, reason, data, public, case_id)
-        SELECT e.seq, e.action, 'bench', e.role,
-               datetime(k.created_at, e.offset), e.fr, e.tu, '', '',
+        SELECT e.seq, e.action, 'bench', e.role, datetime(k.created_at, e.shift), e.fr, e.tu, '', '',
                CASE WHEN e.action = 'dispatch' THEN json_object('unit', u.code) ELSE '{{}}' END, 0, k.id
-        FROM cases_case k JOIN u ON u.id = k.lead_unit_id
-        CROSS JOIN (VALUES (1, 'register', 'agent', '+0 minutes', '', 'registered'),
-                           (2, 'dispatch', 'dispatcher', '+10 minutes', 'registered', 'dispatched'),
-                           (3, 'accept', 'handler', '+2 hours', 'dispatched', 'accepted'),
-                           (4, 'reply', 'handler', '+5 days', 'accepted', 'replied'),
-                           (5, 'review', 'dispatcher', '+6 days', 'replied', 'follow_up'))
-             AS e(seq, action, role, offset, fr, tu)
+        FROM cases_case k JOIN u ON u.id = k.lead_unit_id CROSS JOIN e
         WHERE k.id >= {first}
         ORDER BY k.id, e.seq
     """)
     sql.commit()
+    sql.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a running system's checkpoints would have
     events = sql.execute("SELECT count(*) FROM cases_caseevent").fetchone()[0]
     print(f"source: {n:,} cases and their events written into SQLite in {time.perf_counter() - started:.1f} s "
           f"({events:,} events in all, {db.stat().st_size / 2**20:,.0f} MiB)", flush=True)
@@ -337,7 +340,8 @@ def part_refresh(args) -> None:
         UPDATE cases_case SET status = 'closed', close_reason = 'followed_up', closed_at = '2025-12-02 00:00:00',
                resolved = (id % 7 <> 0), satisfied = (id % 5 <> 0), rating = 1 + id % 5, version = 6,
                updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now'),
-               category_id = CASE WHEN id % 10 = 0 THEN (SELECT id FROM c WHERE c.i = (id + 1) % {len(cats)})
+               category_id = CASE WHEN id % 10 = 0
+                                  THEN (SELECT c.id FROM c WHERE c.i = (cases_case.id + 1) % {len(cats)})
                                   ELSE category_id END
         WHERE id >= {first}
     """)
@@ -350,16 +354,15 @@ def part_refresh(args) -> None:
         FROM cases_case WHERE id >= {first} ORDER BY id
     """)
     sql.commit()
+    sql.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     sql.close()
     print(f"changed {n:,} cases (one follow-up event each, 1 in 10 re-categorised) in "
           f"{time.perf_counter() - started:.1f} s")
     print(f"incremental refresh of {n:,} changed cases:")
     seconds = run()
     print(f"  → {seconds:.1f} s (target ≤ 60 s) {'OK' if seconds <= 60 else 'MISSED'}")
-    print("nothing changed (incremental):")
+    print("nothing new (incremental; cases changed in the last 10 minutes are read again by design):")
     run()
-    print("full rebuild for comparison:")
-    run("--full")
 
 
 def main() -> None:

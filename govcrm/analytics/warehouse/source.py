@@ -19,8 +19,9 @@ import hmac
 from collections.abc import Iterator
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from govcrm.cases.models import Case, CaseEvent
 from govcrm.channels.models import Interaction
@@ -42,6 +43,13 @@ def citizen_key(citizen_id: int | None) -> str | None:
 
     key = _pseudonym_key(settings.GOVCRM_FIELD_KEY)
     return hmac.new(key, b"citizen:%d" % citizen_id, hashlib.sha256).hexdigest()[:32]
+
+
+def _as_text(*names: str) -> dict:
+    """Datetime columns read as text: DuckDB parses them far faster than Django's SQLite converter
+    (registered for declared datetime columns) builds Python datetimes, row by row. SQLite stores
+    UTC text; PostgreSQL prints timestamptz with its offset (Django's sessions run in UTC)."""
+    return {f"t_{n}": Cast(n, TextField()) for n in names}
 
 
 def stream(qs: QuerySet, batch: int = BATCH) -> Iterator[list[tuple]]:
@@ -76,12 +84,14 @@ def cases_changed(since) -> QuerySet:
     qs = Case.objects.all()
     if since is not None:
         qs = qs.filter(updated_at__gte=since)
-    return qs.order_by().values_list(
+    times = ("created_at", "dispatched_at", "accepted_at", "first_contact_at", "replied_at", "closed_at",
+             "accept_due", "contact_due", "reply_due", "updated_at")
+    return qs.order_by().annotate(**_as_text(*times)).values_list(
         "id", "number", "case_type", "urgency", "channel", "category_id", "area_id", "lead_unit_id",
-        "citizen_id", "status", "close_reason", "merged_into_id", "created_at", "dispatched_at",
-        "accepted_at", "first_contact_at", "replied_at", "closed_at", "accept_due", "contact_due", "reply_due",
-        "dispatch_count", "return_count", "reopen_count", "supervision_level", "resolved", "satisfied",
-        "rating", "lat", "lon", "version", "updated_at",
+        "citizen_id", "status", "close_reason", "merged_into_id", "t_created_at", "t_dispatched_at",
+        "t_accepted_at", "t_first_contact_at", "t_replied_at", "t_closed_at", "t_accept_due", "t_contact_due",
+        "t_reply_due", "dispatch_count", "return_count", "reopen_count", "supervision_level", "resolved",
+        "satisfied", "rating", "lat", "lon", "version", "t_updated_at",
     )
 
 
@@ -106,9 +116,9 @@ def events(*, after_id: int | None = None, case_ids: list[int] | None = None) ->
         qs = qs.filter(case_id__in=case_ids)
     return qs.order_by().annotate(
         unit_code=KT("data__unit"), ans_resolved=KT("data__resolved"), ans_satisfied=KT("data__satisfied"),
-        ans_rating=KT("data__rating"),
+        ans_rating=KT("data__rating"), **_as_text("at"),
     ).values_list(
-        "id", "case_id", "seq", "action", "actor_role", "actor_unit_id", "at", "from_status", "to_status",
+        "id", "case_id", "seq", "action", "actor_role", "actor_unit_id", "t_at", "from_status", "to_status",
         "reason_code", "unit_code", "ans_resolved", "ans_satisfied", "ans_rating",
     )
 
@@ -123,8 +133,8 @@ def citizens_changed(since) -> QuerySet:
     qs = Citizen.objects.all()
     if since is not None:
         qs = qs.filter(updated_at__gte=since)
-    return qs.order_by().values_list("id", "kind", "preferred_channel", "language", "consent_contact",
-                                     "merged_into_id", "updated_at")
+    return qs.order_by().annotate(**_as_text("updated_at")).values_list(
+        "id", "kind", "preferred_channel", "language", "consent_contact", "merged_into_id", "t_updated_at")
 
 
 INTERACTION_COLUMNS: list[tuple[str, str]] = [
@@ -137,7 +147,8 @@ def interactions(after_id: int | None) -> QuerySet:
     qs = Interaction.objects.all()
     if after_id is not None:
         qs = qs.filter(id__gt=after_id)
-    return qs.order_by().values_list("id", "channel", "direction", "citizen_id", "case_id", "created_at")
+    return qs.order_by().annotate(**_as_text("created_at")).values_list(
+        "id", "channel", "direction", "citizen_id", "case_id", "t_created_at")
 
 
 def count(qs: QuerySet) -> int:
