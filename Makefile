@@ -42,6 +42,7 @@ bench: install-test
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/queries.py
+	$(BIN)/python bench/warehouse.py
 
 ## make bench-load — the load test on PostgreSQL at 127.0.0.1:5432 (bench/load.py; several minutes)
 bench-load: install-test
