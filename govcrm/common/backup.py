@@ -7,8 +7,8 @@ Rules:
   The parts are listed in PARTS: the SQLite database, uploaded files (`media/`), the
   classifier's model files (`models/`) and the local keys (`keys/`: the generated Django secret
   key and the field-encryption key, without which restored identities cannot be decrypted).
-  The file cache and collected static files are rebuilt, so they are left out. A later part
-  (a warehouse file) is one more entry in PARTS and in the manifest's `parts`.
+  The file cache, the collected static files and the analytics warehouse are rebuilt, so they
+  are left out (the warehouse notices a restored database and rebuilds itself whole).
 - Consistent while the system runs: the database is copied with SQLite's online backup API from
   a read-only connection (one read transaction, so a snapshot even in WAL mode), never by copying
   the live file; counts and the applied migrations are read from that copy. Files are copied
