@@ -114,6 +114,10 @@ def test_incremental_refresh_equals_full_rebuild_after_random_changes(city, sett
              for _ in range(14)]
     for case in cases:
         lifecycle(city, case, rng)
+    from govcrm.channels.models import Interaction
+
+    for case in cases[::2]:
+        Interaction.objects.create(channel=case.channel, citizen=case.citizen, case=case, content="来电")
     first = run_refresh()
     assert first.full and first.cases == 14
     incremental_path = settings.GOVCRM_WAREHOUSE
@@ -138,6 +142,9 @@ def test_incremental_refresh_equals_full_rebuild_after_random_changes(city, sett
             handler = city.actor("street_handler" if case.lead_unit_id == city.street1.pk else "urban_handler")
             move(handler, case, "reply", reply="迟到的答复。")
             changed += 1
+    Interaction.objects.create(channel="sms", citizen=new[0].citizen, case=new[0], content="短信")
+    Interaction.objects.filter(case=cases[0]).update(citizen=None)  # as retention does, with a move below
+    move(city.actor("supervisor"), cases[0], "note", reason="留存期满")  # the case is saved
     open_ = [c for c in Case.objects.exclude(status=Status.CLOSED).order_by("pk")]
     if len(open_) >= 2:
         move(d, open_[0], "merge", into=open_[1].number)
@@ -255,4 +262,28 @@ def test_a_warehouse_from_another_database_is_rebuilt(city):
     assert result.full
     con = connect(read_only=True)
     assert con.execute("SELECT count(*) FROM fact_case WHERE case_id = 999999").fetchone()[0] == 0
+    con.close()
+
+
+def test_retention_reaches_the_interactions_of_a_reloaded_case(city, monkeypatch):
+    """Retention unlinks the citizen from a closed case's contacts and saves the case: the
+    warehouse's pseudonymous key goes from those contacts at the next refresh."""
+    from govcrm.channels.models import Interaction
+
+    monkeypatch.setattr(refresh, "OVERLAP", refresh.dt.timedelta(0))
+    monkeypatch.setattr(refresh, "ID_SLACK", 0)
+    case = register(city.actor("agent"))
+    Interaction.objects.create(channel="phone", citizen=case.citizen, case=case, content="来电")
+    Interaction.objects.create(channel="sms", citizen=case.citizen, content="短信")  # no case
+    run_refresh()
+    con = connect(read_only=True)
+    assert con.execute("SELECT count(citizen_key) FROM fact_interaction").fetchone()[0] == 2
+    con.close()
+    Interaction.objects.filter(case=case).update(citizen=None)
+    move(city.actor("dispatcher"), case, "dispatch", unit="gov-d1s1")  # the case is saved again
+    result = run_refresh()
+    assert result.cases == 1
+    con = connect(read_only=True)
+    assert con.execute("SELECT count(*), count(citizen_key) FROM fact_interaction").fetchone() == (2, 1)
+    assert con.execute("SELECT citizen_key FROM fact_interaction WHERE case_id = ?", [case.pk]).fetchone() == (None,)
     con.close()

@@ -15,7 +15,8 @@ Rules:
   current round…) and its handling rows are recomputed from its events whenever the case is
   reloaded. Their definitions are in docs/metrics.md.
 - Citizens are picked by `updated_at` like cases; interactions (insert-only in the source) by
-  id. An interaction linked to a case after it was loaded keeps its old link until `--full`.
+  id, and those of every reloaded case again (retention unlinks their citizen). An interaction
+  linked to another case after it was loaded keeps its old link until `--full`.
 - Dimensions are small and replaced whole at every run; the date dimension spans the data.
 - A warehouse loaded from another database (a restored older backup, another DATABASE_URL) is
   noticed by its last event not matching the source, and rebuilt whole: the warehouse is derived
@@ -292,6 +293,8 @@ def _load_citizens(con, since: dt.datetime | None, progress: bool) -> int:
 # --- facts ------------------------------------------------------------------------------------------
 
 STAGE_CASE_COLUMNS = [("citizen_key", "VARCHAR") if n == "citizen_id" else (n, t) for n, t in source.CASE_COLUMNS]
+STAGE_INTERACTION_COLUMNS = [("citizen_key", "VARCHAR") if n == "citizen_id" else (n, t)
+                             for n, t in source.INTERACTION_COLUMNS]
 CITIZEN_INDEX = [n for n, _t in source.CASE_COLUMNS].index("citizen_id")
 
 INSERT_EVENTS_SQL = """
@@ -418,14 +421,27 @@ def _load_cases(con, since: dt.datetime | None, event_after: int | None, progres
 def _load_interactions(con, after: int | None, progress: bool) -> int:
     qs = source.interactions(after)
     bar = _bar(progress, "interactions", source.count(qs) if progress else None)
-    _stage(con, "stage_interaction", source.INTERACTION_COLUMNS, source.stream(qs), bar,
+    _stage(con, "stage_interaction", STAGE_INTERACTION_COLUMNS, source.stream(qs), bar,
            transform=_pseudonymise(3))
     if bar:
         bar.close()
+    # The interactions of reloaded cases are read again too: retention (cases/retention.py) unlinks
+    # the citizen from a closed case's contacts and saves the case, and that must reach the
+    # warehouse, whose pseudonymous key would otherwise keep linking them.
+    cases = [r[0] for r in con.execute(
+        "SELECT DISTINCT case_id FROM fact_interaction WHERE case_id IN (SELECT case_id FROM stage_case) "
+        "ORDER BY case_id").fetchall()]
+    if cases:
+        chunks = (cases[i:i + REPAIR_CHUNK] for i in range(0, len(cases), REPAIR_CHUNK))
+        batches = (rows for chunk in chunks for rows in source.stream(source.interactions(case_ids=chunk)))
+        con.execute("DELETE FROM fact_interaction WHERE case_id IN (SELECT case_id FROM stage_case)")
+        _stage(con, "stage_interaction_cases", STAGE_INTERACTION_COLUMNS, batches, None,
+               transform=_pseudonymise(3))
+        con.execute("INSERT INTO stage_interaction SELECT * FROM stage_interaction_cases")
     before = con.execute("SELECT count(*) FROM fact_interaction").fetchone()[0]
     con.execute("""
         INSERT INTO fact_interaction
-        SELECT s.interaction_id, s.channel, s.direction, s.citizen_id, s.case_id, s.created_at,
+        SELECT s.interaction_id, s.channel, s.direction, s.citizen_key, s.case_id, s.created_at,
                date_key(s.created_at), month_key(s.created_at)
         FROM (SELECT DISTINCT ON (interaction_id) * FROM stage_interaction) s
         WHERE NOT EXISTS (SELECT 1 FROM fact_interaction f WHERE f.interaction_id = s.interaction_id)

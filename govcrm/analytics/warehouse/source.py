@@ -143,10 +143,12 @@ INTERACTION_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def interactions(after_id: int | None) -> QuerySet:
+def interactions(after_id: int | None = None, case_ids: list[int] | None = None) -> QuerySet:
     qs = Interaction.objects.all()
     if after_id is not None:
         qs = qs.filter(id__gt=after_id)
+    if case_ids is not None:
+        qs = qs.filter(case_id__in=case_ids)
     return qs.order_by().annotate(**_as_text("created_at")).values_list(
         "id", "channel", "direction", "citizen_id", "case_id", "t_created_at")
 
