@@ -179,11 +179,23 @@ else:
 # One cache shared by all web processes (portal sign-in codes, throttles): files under
 # GOVCRM_HOME on one machine; GOVCRM_CACHE=database for several machines (the table is created by
 # `govcrm up` or `govcrm createcachetable`).
-if os.environ.get("GOVCRM_CACHE") == "database":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "govcrm_cache"}}
-else:
+# GOVCRM_CACHE=redis uses Redis at GOVCRM_CACHE_URL (default: GOVCRM_REDIS_URL's server, database 1),
+# the choice for the scaled deployment (atomic counters for rate limits and lockouts).
+# The file cache culls a third of its entries at random past MAX_ENTRIES (Django's default is 300,
+# which would forget rate-limit and lockout counters under a flood): kept at 20,000 entries.
+_cache_kind = os.environ.get("GOVCRM_CACHE", "file")
+if _cache_kind == "database":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "govcrm_cache",
+                          "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+elif _cache_kind == "redis":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ.get("GOVCRM_CACHE_URL",
+                                                     GOVCRM_REDIS_URL.rsplit("/", 1)[0] + "/1")}}
+elif _cache_kind == "file":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(GOVCRM_HOME / "cache")}}
+                          "LOCATION": str(GOVCRM_HOME / "cache"), "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+else:
+    raise ImproperlyConfigured(f"GOVCRM_CACHE must be 'file', 'database' or 'redis', not {_cache_kind!r}")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not the cookie

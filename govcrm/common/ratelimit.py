@@ -53,6 +53,9 @@ ROUTES: tuple[Route, ...] = (
     Route("open311_post", frozenset({"POST"}), re.compile(r"^/open311/"), "open311"),
     Route("open311_get", None, re.compile(r"^/open311/"), "open311"),
     Route("webhook", None, re.compile(r"^/channels/(sms/|wechat/|cti/events)"), "text"),
+    # Self-service search and offers: anonymous, and a search that finds nothing is stored as a
+    # knowledge gap, so a flood would both load the server and inflate the gap counts.
+    Route("portal_help", None, re.compile(r"^/help/"), "portal"),
 )
 DEFAULT_RULES: dict[str, tuple[int, int]] = {
     "portal_submit": (10, 600),
@@ -61,6 +64,7 @@ DEFAULT_RULES: dict[str, tuple[int, int]] = {
     "open311_post": (60, 60),
     "open311_get": (300, 60),
     "webhook": (1200, 60),
+    "portal_help": (120, 60),
     "api_auth_failed": (20, 600),
 }
 

@@ -16,7 +16,8 @@ from govcrm.organization.actions import api_token_create
 def limits(settings):
     settings.GOVCRM_RATE_LIMITS = "on"
     settings.GOVCRM_RATE_LIMIT_RULES = {"portal_submit": (2, 600), "open311_post": (2, 60), "open311_get": (3, 60),
-                                        "webhook": (2, 60), "api_auth_failed": (3, 600), "portal_track": (2, 600)}
+                                        "webhook": (2, 60), "api_auth_failed": (3, 600), "portal_track": (2, 600),
+                                        "portal_help": (2, 60)}
     return settings
 
 
@@ -42,6 +43,17 @@ def test_tracking_lookups_are_limited(db, limits):
     for _ in range(2):
         client.post("/track/", {"number": "x", "code": "y"})
     assert client.post("/track/", {"number": "x", "code": "y"}).status_code == 429
+
+
+def test_self_service_searches_are_limited_and_a_refused_one_is_no_knowledge_gap(db, limits):
+    from govcrm.knowledge.models import KnowledgeGap
+
+    client = Client(REMOTE_ADDR="198.51.100.4")
+    for _ in range(2):
+        assert client.get("/help/", {"q": "火星移民补贴"}).status_code == 200
+    assert sum(KnowledgeGap.objects.values_list("count", flat=True)) == 2
+    assert client.get("/help/", {"q": "火星移民补贴"}).status_code == 429
+    assert sum(KnowledgeGap.objects.values_list("count", flat=True)) == 2
 
 
 def test_open311_answers_its_own_error_format(db, limits):
