@@ -51,12 +51,17 @@ bench-load: install-test
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-## make lock — re-pin requirements*.lock from pyproject.toml in a throw-away environment
+## make lock — re-pin requirements*.lock from pyproject.toml in throw-away environments. Runtime and
+## test dependencies are resolved together, so what `make run` installs is what the tests ran with
+## (a test tool may cap a shared dependency); requirements.lock keeps the runtime packages only.
 lock:
 	rm -rf /tmp/govcrm-lock && $(PYTHON) -m venv /tmp/govcrm-lock
 	/tmp/govcrm-lock/bin/pip install --quiet --upgrade pip
-	/tmp/govcrm-lock/bin/pip install --quiet .
-	/tmp/govcrm-lock/bin/pip freeze --exclude govcrm > requirements.lock
 	/tmp/govcrm-lock/bin/pip install --quiet '.[test]'
-	/tmp/govcrm-lock/bin/pip freeze --exclude govcrm | grep -vxFf requirements.lock > requirements-test.lock
-	rm -rf /tmp/govcrm-lock build *.egg-info
+	/tmp/govcrm-lock/bin/pip freeze --exclude govcrm > /tmp/govcrm-all.lock
+	rm -rf /tmp/govcrm-lock && $(PYTHON) -m venv /tmp/govcrm-lock
+	/tmp/govcrm-lock/bin/pip install --quiet --upgrade pip
+	/tmp/govcrm-lock/bin/pip install --quiet -c /tmp/govcrm-all.lock .
+	/tmp/govcrm-lock/bin/pip freeze --exclude govcrm > requirements.lock
+	grep -vxFf requirements.lock /tmp/govcrm-all.lock > requirements-test.lock
+	rm -rf /tmp/govcrm-lock /tmp/govcrm-all.lock build *.egg-info
