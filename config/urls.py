@@ -15,6 +15,7 @@ urlpatterns = [
     path("console/dispatch/", include("govcrm.intelligence.urls")),
     path("console/knowledge/", include("govcrm.knowledge.urls")),
     path("console/", include("govcrm.console.urls")),
+    path("dashboards/", include("govcrm.analytics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("open311/v2/", include("govcrm.channels.open311.urls")),
     path("channels/", include("govcrm.channels.urls")),

@@ -143,12 +143,14 @@ def _as_of(as_of: dt.datetime | None) -> dt.datetime:
 
 def rates_query(codes: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...], *,
                 months: tuple[int, int] | None = None, unit_path: str | None = None,
-                extra: dict[str, str] | None = None) -> str:
+                category_key: int | None = None, extra: dict[str, str] | None = None) -> str:
     """SQL computing the given rates (one fact table) grouped by `by`; parameter $as_of.
 
     One scan of the fact table counting, per group, the rows meeting each denominator and
     numerator; names are looked up per group afterwards and the Wilson bounds computed. `extra`
-    adds counts of other row conditions ({name: SQL condition}).
+    adds counts of other row conditions ({name: SQL condition}). `unit_path` keeps the rows of a
+    unit's subtree (parameter $unit_path), `category_key` those of a category at any of its three
+    levels (parameter $category_key).
     """
     if not codes:
         raise MetricsError("no rate asked for")
@@ -192,6 +194,11 @@ def rates_query(codes: list[str] | tuple[str, ...], by: list[str] | tuple[str, .
         if join not in joins:
             joins.append(join)
         where.append("starts_with(u.path, $unit_path)")
+    if category_key is not None:
+        join = _CATEGORY_JOIN
+        if join not in joins:
+            joins.append(join)
+        where.append("(c.l1_key = $category_key OR c.l2_key = $category_key OR c.category_key = $category_key)")
     counts = ["count(*) AS rows"]
     for r in rates:
         # count_if is about twice as fast as count(*) FILTER (WHERE …) in DuckDB 2.0; a numerator
@@ -206,12 +213,16 @@ def rates_query(codes: list[str] | tuple[str, ...], by: list[str] | tuple[str, .
     return f"SELECT g.*, {', '.join(names) or '1 AS one'} FROM ({grouped}) g {' '.join(name_joins)} ORDER BY {order}"
 
 
-def rates(con, codes, by, *, months=None, unit_path=None, as_of=None) -> list[dict]:
-    """Rows of {k0.., name_zh0.., name_en0.., n_<rate>, k_<rate>, rate_<rate>, low_<rate>, high_<rate>}."""
-    sql = rates_query(codes, by, months=months, unit_path=unit_path)
+def rates(con, codes, by, *, months=None, unit_path=None, category_key=None, extra=None,
+          as_of=None) -> list[dict]:
+    """Rows of {k0.., name_zh0.., name_en0.., rows, n_<rate>, k_<rate>, rate_<rate>, low_<rate>,
+    high_<rate>, and each count of `extra`}."""
+    sql = rates_query(codes, by, months=months, unit_path=unit_path, category_key=category_key, extra=extra)
     params = {"as_of": _as_of(as_of)} if "$as_of" in sql else {}
     if unit_path is not None:
         params["unit_path"] = unit_path
+    if category_key is not None:
+        params["category_key"] = int(category_key)
     cur = con.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return _with_intervals([dict(zip(cols, row, strict=True)) for row in cur.fetchall()], codes)

@@ -1,0 +1,27 @@
+"""Template filters of the dashboards: table cells as the exports write them, indented options."""
+
+from urllib.parse import urlencode
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def cell(value) -> str:
+    """A table cell exactly as the CSV export writes it (no localisation, no thousands separator)."""
+    return str(value)
+
+
+@register.filter
+def indent(depth) -> str:
+    """Indentation of a tree option: two ideographic spaces per level below the top."""
+    try:
+        return "\u3000\u3000" * max(int(depth) - 1, 0)
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def urlencode_dict(params: dict) -> str:
+    return urlencode(params)

@@ -1,0 +1,115 @@
+"""The dashboards at /dashboards/ (console pages, GET only; see queries.py for who sees what).
+
+- `overview` — cases per month, the three rates' trend and the channel mix, for a period
+  (`from`, `to`: YYYY-MM), a unit (`unit`: its warehouse key) and a category (`category`).
+- `rankings` — one month's (`month`) ranking of units of a level (`level`) by a rate (`rate`) with
+  95 % Wilson intervals, under the same unit and category filters.
+- `export` — a table of either page as CSV or XLSX (`/dashboards/export/<page>/<table>.<fmt>`,
+  with the page's filters): every row, the same numbers as the screen.
+Charts are drawn by ECharts (vendored, static/analytics/) from JSON blocks of the page read by
+static/analytics/dashboards.js: no inline script, the strict CSP holds. A missing warehouse or
+one locked by a refresh gives a page saying so (503), never a 500.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from govcrm.console.access import staff_view
+
+from . import queries
+from .exports import FORMATS, table_bytes
+from .warehouse import WarehouseBusy, WarehouseError
+
+PAGES = {"overview": ("months", "channels"), "rankings": ("ranking",)}
+
+
+def _unavailable(request, err: WarehouseError) -> HttpResponse:
+    busy = isinstance(err, WarehouseBusy)
+    message = (_("The warehouse is being refreshed right now. Please try again in a moment.") if busy
+               else str(err))
+    response = render(request, "analytics/unavailable.html", {"message": message}, status=503)
+    if busy:
+        response["Retry-After"] = "5"
+    return response
+
+
+def _page_data(request, page: str, con, scope):
+    opts = queries.options(con, scope)
+    if page == "overview":
+        f = queries.filters_parse(request.GET, opts, single_month=False)
+        return opts, f, {}, queries.overview(con, scope, f)
+    f = queries.filters_parse(request.GET, opts, single_month=True)
+    rate = request.GET.get("rate", "satisfaction")
+    level = request.GET.get("level", "street")
+    if rate not in queries.RANKING_RATES:
+        f.errors.append(_("Unknown rate."))
+        rate = "satisfaction"
+    if level not in queries.RANKING_LEVELS:
+        f.errors.append(_("Unknown unit level."))
+        level = "street"
+    return opts, f, {"rate": rate, "level": level}, queries.ranking(con, scope, f, rate=rate, level=level)
+
+
+def _dashboard(request, page: str):
+    scope = queries.dashboard_scope(request.actor)
+    try:
+        con = queries.open_warehouse()
+    except WarehouseError as err:
+        return _unavailable(request, err)
+    try:
+        opts, f, choice, data = _page_data(request, page, con, scope)
+    finally:
+        con.close()
+    query = {**f.query(), **choice}
+    if page == "rankings":
+        query.pop("from", None)
+        query.pop("to", None)
+        if f.start:
+            query["month"] = queries.month_label(f.start)
+    return render(request, f"analytics/{page}.html", {
+        "page": page, "opts": opts, "filters": f, "choice": choice, "data": data, "query": query,
+        "tables": list(data["tables"].values()),
+        "months": [queries.month_label(m) for m in opts.months],
+        "rates": [(c, queries._rate_names()[c]) for c in queries.RANKING_RATES],
+        "levels": [(lv, queries.metrics.UNIT_LEVELS[lv]) for lv in queries.RANKING_LEVELS],
+    }, status=400 if f.errors else 200)
+
+
+@require_GET
+@staff_view
+def overview(request):
+    return _dashboard(request, "overview")
+
+
+@require_GET
+@staff_view
+def rankings(request):
+    return _dashboard(request, "rankings")
+
+
+@require_GET
+@staff_view
+def export(request, page: str, table: str, fmt: str):
+    if page not in PAGES or table not in PAGES[page] or fmt not in FORMATS:
+        raise Http404
+    scope = queries.dashboard_scope(request.actor)
+    try:
+        con = queries.open_warehouse()
+    except WarehouseError as err:
+        return _unavailable(request, err)
+    try:
+        _opts, f, _choice, data = _page_data(request, page, con, scope)
+    finally:
+        con.close()
+    if f.errors:
+        return HttpResponse("\n".join(f.errors), status=400, content_type="text/plain; charset=utf-8")
+    t = data["tables"][table]
+    period = queries.month_label(f.start) if page == "rankings" else (
+        f"{queries.month_label(f.start)}_{queries.month_label(f.end)}" if f.start else "all")
+    response = HttpResponse(table_bytes(t, fmt), content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="govcrm-{t.name}-{period}.{fmt}"'
+    return response
