@@ -182,6 +182,16 @@ CONSOLE_ROWS = [
     post("topics:warning_convert", "/console/topics/warnings/{warning}/convert/",
          "LGN LGN 403 | 403 403 302 403 302 | 403 403 403 403 403 403",
          data={"category": "economy.utilities.water", "unit": "", "urgency": "normal", "title": "", "description": ""}),
+    # The dashboards (analytics): supervisors, analysts and administrators see the city, a unit manager
+    # its subtree; the other roles are refused. A warehouse refreshed from S and W is there.
+    get("analytics:overview", "/dashboards/",                                 "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:rankings", "/dashboards/rankings/",                        "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:export", "/dashboards/export/overview/months.csv",         "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:export", "/dashboards/export/rankings/ranking.xlsx",       "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
     # The dispatch loop: the quality page (not agents), suggestions at intake, accepting a suggestion.
     get("intelligence:quality", "/console/dispatch/",                         "LGN LGN 403 | 403 200 200 200 200 | 403 403 403 403 403 403"),  # noqa: E501
     get("intelligence:suggest", "/console/dispatch/suggest?description=路灯不亮",
@@ -423,6 +433,14 @@ class World:
         self._detected()
         return self._made["warning"]
 
+    # the analytics warehouse (its file is the test's own, see _own_warehouse)
+    def make_warehouse(self):
+        from govcrm.analytics.actions import warehouse_refresh
+
+        self["S"], self["W"]
+        warehouse_refresh(full=True)
+        return ""
+
     # knowledge
     def make_KA(self):  # noqa: N802
         from govcrm.knowledge.tests.factories import ArticleFactory, ArticleVersionFactory
@@ -547,6 +565,12 @@ def _request(client: Client, row: Row, world: World):
 
 def _row_id(row: Row) -> str:
     return f"{row.method} {row.url}"
+
+
+@pytest.fixture(autouse=True)
+def _own_warehouse(settings, tmp_path):
+    """The dashboards read a warehouse file of the test's own, never one under $GOVCRM_HOME."""
+    settings.GOVCRM_WAREHOUSE = tmp_path / "warehouse" / "matrix.duckdb"
 
 
 @pytest.mark.parametrize("row", all_rows(), ids=_row_id)
