@@ -239,15 +239,18 @@ def _with_intervals(rows: list[dict], codes) -> list[dict]:
     return rows
 
 
-def ranking(con, code: str, level: str, month: int, *, min_n: int = 1, as_of=None) -> list[dict]:
+def ranking(con, code: str, level: str, month: int, *, min_n: int = 1, unit_path: str | None = None,
+            category_key: int | None = None, as_of=None) -> list[dict]:
     """One month's ranking of the units of a level by one rate, with its Wilson interval:
-    `rank` by the rate, `cautious_rank` by the bound worse for the unit; listed by cautious rank."""
+    `rank` by the rate, `cautious_rank` by the bound worse for the unit; listed by cautious rank.
+    `unit_path` and `category_key` narrow the cases as in `rates`."""
     if code not in RATES:
         raise MetricsError(f"unknown rate: {code}")
     if level not in UNIT_DIMENSIONS:
         raise MetricsError(f"rankings are by unit level ({', '.join(sorted(UNIT_DIMENSIONS))}), not {level}")
     rate = RATES[code]
-    rows = [r for r in rates(con, [code], [level], months=(month, month), as_of=as_of)
+    rows = [r for r in rates(con, [code], [level], months=(month, month), unit_path=unit_path,
+                             category_key=category_key, as_of=as_of)
             if r["k0"] is not None and r[f"n_{code}"] >= max(min_n, 1)]
     sign = 1 if rate.higher_is_better else -1
     _rank(rows, lambda r: sign * r[f"rate_{code}"], "rank")

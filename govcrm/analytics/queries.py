@@ -226,15 +226,11 @@ def ranking(con, scope: str | None, f: Filters, *, rate: str, level: str,
     the caller's scope (and the unit filter), and the category filter."""
     if rate not in RANKING_RATES or level not in RANKING_LEVELS:
         raise metrics.MetricsError("unknown rate or level")
-    rows = metrics.rates(con, [rate], [level], months=(f.start, f.end) if f.start else None,
-                         unit_path=f.unit_path(scope), category_key=f.category["key"] if f.category else None,
-                         as_of=as_of)
-    rows = [r for r in rows if r["k0"] is not None and r[f"n_{rate}"]]
-    higher = metrics.RATES[rate].higher_is_better
-    sign = 1 if higher else -1
-    metrics._rank(rows, lambda r: sign * r[f"rate_{rate}"], "rank")
-    metrics._rank(rows, lambda r: r[f"low_{rate}"] if higher else -r[f"high_{rate}"], "cautious_rank")
-    rows.sort(key=lambda r: (r["cautious_rank"], r["rank"], r["k0"]))
+    if not f.start:
+        rows = []
+    else:
+        rows = metrics.ranking(con, rate, level, f.start, unit_path=f.unit_path(scope),
+                               category_key=f.category["key"] if f.category else None, as_of=as_of)
     name = _rate_names()[rate]
     table = Table("ranking", _("%(rate)s by unit, %(month)s") % {"rate": name, "month": month_label(f.start)
                                                                   if f.start else "—"},

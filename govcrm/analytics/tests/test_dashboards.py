@@ -197,3 +197,28 @@ def test_a_warehouse_locked_by_a_refresh_is_a_clear_page_not_a_500(month, client
         holder.stdin.close()
         holder.wait(timeout=10)
     assert client.get("/dashboards/").status_code == 200
+
+
+def test_the_filters_narrow_the_figures(month, client):  # noqa: F811
+    from govcrm.cases.models import Category
+
+    city = month["city"]
+    signed_in(client, "supervisor")
+    # no period given: the twelve months up to the latest loaded, March 2026 included
+    r = client.get("/dashboards/")
+    assert r.status_code == 200 and screen(r, "months")[1][:2] == ["2026-03", "11"]
+    assert 'value="2025-04"' in r.content.decode() and 'value="2026-03"' in r.content.decode()
+    # a category at its first level and at its leaf: all eleven; another category: nothing
+    for code, registered in (("urban", "11"), ("urban.lighting.out", "11")):
+        r = client.get("/dashboards/", {"category": Category.objects.get(code=code).pk})
+        assert screen(r, "months")[1][1] == registered, code
+    r = client.get("/dashboards/", {"category": Category.objects.get(code="economy.utilities.water").pk})
+    assert len(screen(r, "months")) == 2 and "没有数据" in screen(r, "months")[1][0]
+    # a unit: the street office S1 holds A, B, C, F and H (withdrawn)
+    r = client.get("/dashboards/", {"unit": city.street1.pk})
+    assert screen(r, "months")[1][1:3] == ["5", "4"]
+    r = client.get("/dashboards/rankings/", {"month": "2026-03", "unit": city.street1.pk})
+    assert [row[2] for row in screen(r, "ranking")[1:]] == [city.street1.name_zh]
+    # a month with no cases: an empty ranking, not an error
+    r = client.get("/dashboards/rankings/", {"month": "2026-01"})
+    assert r.status_code == 200 and len(screen(r, "ranking")) == 2
