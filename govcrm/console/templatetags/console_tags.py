@@ -243,3 +243,11 @@ def _choice_label(choices, value: str) -> str:
         return choices(value).label
     except ValueError:
         return value or ""
+
+
+@register.filter
+def page_total(page) -> str:
+    """A list's count as shown: exact, or "more than 1,000" when counting stopped at the cap."""
+    if page.total_capped:
+        return _("more than %(n)s") % {"n": f"{page.total:,}"}
+    return str(page.total)

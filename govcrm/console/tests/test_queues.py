@@ -102,3 +102,16 @@ def test_queue_pages_link_to_next_and_previous(client_for, city, cases_in_every_
     numbers_first = {c.number for c in Case.objects.all() if c.number in html}
     numbers_second = {c.number for c in Case.objects.all() if c.number in second}
     assert numbers_first and numbers_second and not numbers_first & numbers_second
+
+
+def test_queue_counts_stop_at_the_cap(client_for, cases_in_every_queue, monkeypatch):
+    from govcrm.console.views import queues
+
+    monkeypatch.setattr(queues, "COUNT_CAP", 0)
+    client = client_for("dispatcher", language="en")
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get("/console/")
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == len(QUEUES_BY_ROLE["dispatcher"]) and all("LIMIT" in q.upper() for q in counts)
+    assert "more than 0" in r.content.decode()
+    assert "more than 0" in client.get("/console/queues/to_dispatch/").content.decode()

@@ -64,3 +64,42 @@ def test_empty_search_page_shows_only_the_form(client_for, cases):
     r = client_for("dispatcher").get("/console/search/")
     assert r.status_code == 200 and 'role="search"' in r.content.decode()
     assert numbers_in(r) == set()
+
+
+def test_search_count_stops_at_the_cap(client_for, cases, monkeypatch):
+    """More matches than COUNT_CAP: "more than N", and the COUNT reads at most cap+1 rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from govcrm.console.views import search as view
+
+    c = client_for("dispatcher", language="en")
+    monkeypatch.setattr(view, "COUNT_CAP", 2)
+    with CaptureQueriesContext(connection) as ctx:
+        r = c.get("/console/search/", {"q": ""})  # every case: 3
+    assert "more than 2 cases found" in r.content.decode()
+    assert len(numbers_in(r)) == 3  # the page itself is not capped
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT" in q.upper() for q in counts)
+    monkeypatch.setattr(view, "COUNT_CAP", 3)
+    assert ">3 cases found<" in c.get("/console/search/", {"q": ""}).content.decode()
+
+
+def test_rare_words_are_looked_up_in_the_index_first(client_for, cases, monkeypatch):
+    """PostgreSQL: fewer matches than search.RARE → ids from the GIN index as an array, not a PK walk."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from govcrm.cases import search
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the rare-word plan is PostgreSQL's; SQLite uses FTS5 (checked in the PostgreSQL pass)")
+    c = client_for("dispatcher")
+    for rare, expected in ((1_000, True), (1, False)):
+        monkeypatch.setattr(search, "RARE", rare)
+        with CaptureQueriesContext(connection) as ctx:
+            found = numbers_in(c.get("/console/search/", {"q": "路灯"}))
+        assert cases["lamp"].number in found and cases["noise"].number not in found
+        assert any("= ANY(ARRAY(SELECT id FROM cases_case" in q["sql"] for q in ctx.captured_queries) is expected
+    found = numbers_in(client_for("street_handler").get("/console/search/", {"q": "路灯"}))
+    assert cases["lamp"].number in found

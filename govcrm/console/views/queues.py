@@ -1,6 +1,7 @@
 """The dashboard (every queue of the signed-in role, counted, with its first rows) and one queue, paged.
 
-Each queue costs one COUNT(*) and one keyset-paged SELECT, whatever the number of cases.
+Each queue costs one COUNT(*) capped at COUNT_CAP rows and one keyset-paged SELECT, whatever the
+number of cases.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from ..paging import keyset_page
 
 DASHBOARD_ROWS = 10
 PAGE_SIZE = 50
+COUNT_CAP = 1_000  # a queue longer than this shows "more than 1,000"; no full count per view
 
 
 @staff_view
 def dashboard(request):
     actor = request.actor
-    queues = [(name, keyset_page(case_queue(actor, name), size=DASHBOARD_ROWS))
+    queues = [(name, keyset_page(case_queue(actor, name), size=DASHBOARD_ROWS, count_cap=COUNT_CAP))
               for name in QUEUES_BY_ROLE.get(actor.role, [])]
     return render(request, "console/dashboard.html", {"queues": queues})
 
@@ -31,5 +33,5 @@ def queue(request, queue: str):
     if queue not in QUEUES_BY_ROLE.get(actor.role, []):
         return error_page(request, 404, _("Your role has no such queue."))
     page = keyset_page(case_queue(actor, queue), size=PAGE_SIZE,
-                       after=request.GET.get("after"), before=request.GET.get("before"))
+                       after=request.GET.get("after"), before=request.GET.get("before"), count_cap=COUNT_CAP)
     return render(request, "console/queue.html", {"queue": queue, "page": page})
