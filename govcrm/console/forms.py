@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govcrm.cases.models import Case, CaseType, Urgency
 from govcrm.cases.workflow import Move, PauseReason, ReturnReason, Status
+from govcrm.common.forms import LongSelect
 
 from . import queries
 
@@ -162,10 +163,13 @@ def category_groups(leaves: list[queries.CategoryChoice]) -> list:
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Words"), required=False, max_length=200,
                         widget=forms.TextInput(attrs={"type": "search"}))
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any")), *Status.choices])
-    category = forms.ChoiceField(label=_("Category"), required=False, choices=[])
-    unit = forms.ChoiceField(label=_("Unit"), required=False, choices=[])
-    area = forms.ChoiceField(label=_("Area"), required=False, choices=[])
+    # LongSelect: the same HTML as Django's Select without a template include per option (the
+    # three long lists were half of the search page's CPU).
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any")), *Status.choices],
+                               widget=LongSelect)
+    category = forms.ChoiceField(label=_("Category"), required=False, choices=[], widget=LongSelect)
+    unit = forms.ChoiceField(label=_("Unit"), required=False, choices=[], widget=LongSelect)
+    area = forms.ChoiceField(label=_("Area"), required=False, choices=[], widget=LongSelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

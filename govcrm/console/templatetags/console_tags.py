@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from django import template
 from django.conf import settings
 from django.http import QueryDict
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from govcrm.cases.models import Channel
@@ -251,3 +255,47 @@ def page_total(page) -> str:
     if page.total_capped:
         return _("more than %(n)s") % {"n": f"{page.total:,}"}
     return str(page.total)
+
+
+@register.simple_tag
+def case_rows(cases) -> str:
+    """The rows of `_case_table.html`, written in Python: the same markup as the template loop it
+    replaced (a test compares them) at a fraction of its cost (50 rows: ~15 → ~3 ms CPU)."""
+    now = timezone.now()
+    return mark_safe("".join(_case_row(case, now) for case in cases))  # noqa: S308 - every part escaped by format_html
+
+
+def _when(value: dt.datetime) -> str:
+    local = timezone.localtime(value)
+    return format_html('<time datetime="{}">{}</time>', dateformat.format(local, "c"),
+                       dateformat.format(local, "Y-m-d H:i"))
+
+
+def _case_row(case, now: dt.datetime) -> str:
+    urgency = (format_html(' <span class="badge badge-urgent">{}</span>', case.get_urgency_display())
+               if case.urgency != "normal" else "")
+    due = "—"
+    if case.reply_due:
+        state = _state(case.reply_due, None, case.status in UNIT_STATES and case.paused_at is None, now)
+        badge = (format_html(' <span class="badge badge-{}">{}</span>', state, STATE_LABELS[state])
+                 if state in ("overdue", "due_soon") else "")
+        due = format_html("{}{}", _when(case.reply_due), badge)
+    return format_html(
+        '\n  <tr>\n    <th scope="row"><a href="{}">{}</a>{}</th>\n'
+        '    <td><span class="status status-{}">{}</span></td>\n'
+        "    <td>{}</td>\n"
+        '    <td class="desc">{}</td>\n'
+        "    <td>{}</td>\n"
+        "    <td>{}</td>\n"
+        "    <td>{}</td>\n"
+        "    <td>{}</td>\n"
+        "  </tr>\n  ",
+        reverse("console:case", args=[case.number]), case.number, urgency,
+        case.status, case.get_status_display(),
+        case.category.name,
+        Truncator(case.title or case.description).chars(60),
+        (case.lead_unit.name if case.lead_unit else "") or "—",
+        (case.area.name if case.area else "") or "—",
+        due,
+        _when(case.created_at),
+    )

@@ -103,3 +103,33 @@ def test_rare_words_are_looked_up_in_the_index_first(client_for, cases, monkeypa
         assert any("= ANY(ARRAY(SELECT id FROM cases_case" in q["sql"] for q in ctx.captured_queries) is expected
     found = numbers_in(client_for("street_handler").get("/console/search/", {"q": "路灯"}))
     assert cases["lamp"].number in found
+
+
+def test_search_form_selects_are_djangos_markup(city):
+    """The search form's long lists (LongSelect) render as Django's Select would, chosen value included."""
+    from django import forms
+
+    from govcrm.console.forms import SearchForm
+
+    form = SearchForm({"q": "路灯", "status": "dispatched", "category": "environment", "area": "d2"})
+    assert form.is_valid(), form.errors
+    for name in ("status", "category", "unit", "area"):
+        field = form[name]
+        assert len(field.field.choices) > 1
+        plain = forms.Select(choices=field.field.choices).render(field.html_name, field.value(), {"id": field.auto_id})
+        fast = field.field.widget.render(field.html_name, field.value(), {"id": field.auto_id})
+        assert _tags(fast) == _tags(plain), name
+        assert field.value() in ("", None) or "selected" in fast
+
+
+def _tags(html: str) -> list:
+    """Tags and text of an HTML fragment, whitespace between tags and attribute order aside."""
+    out = []
+    for part in re.split(r"(<[^>]+>)", html):
+        part = part.strip()
+        if part.startswith("<"):
+            name, *attrs = re.findall(r'[\w-]+(?:="[^"]*")?', part)
+            out.append((part[1] == "/", name, sorted(attrs)))
+        elif part:
+            out.append(part)
+    return out
