@@ -260,3 +260,33 @@ def test_the_saved_version_has_its_metadata(city, model, settings):
     meta = json.loads((settings.GOVCRM_HOME / model.path).with_name("meta.json").read_text(encoding="utf-8"))
     assert meta["version"] == model.version and meta["n"] == 80 and model.active
     assert sorted(meta["labels"]) == sorted(model.labels)
+
+
+def test_drift_counts_unsure_and_corrected_in_the_database(city, model, django_assert_num_queries):
+    """Unsure: below the category's threshold, or below UNSURE without one; corrected: any feedback."""
+    base = register(SYSTEM, category=UNCLASSIFIED, description=LIGHT_TEXT, channel="sms", citizen=None)
+    at = timezone.now() - dt.timedelta(days=1)
+    rows = [(0.5, None, False), (0.7, None, False), (0.9, 0.8, True), (0.85, 0.8, False), (0.79, 0.8, False)]
+    for i, (confidence, limit, corrected) in enumerate(rows):
+        case = base if i == 0 else _case_copy(base)
+        s = Suggestion.objects.create(case=case, model=model, label=LIGHT, confidence=confidence, threshold=limit,
+                                      outcome=Suggestion.Outcome.PENDING, created_at=at)
+        if corrected:
+            Feedback.objects.create(case=case, suggestion=s, kind=Feedback.Kind.CORRECTION, event_seq=1,
+                                    created_at=at)
+    with django_assert_num_queries(2) as ctx:  # one aggregate per window, not a row per suggestion
+        drift = queries.dispatch_drift()
+    assert all("COUNT(" in q["sql"].upper() and "GROUP BY" not in q["sql"].upper() for q in ctx.captured_queries)
+    assert drift.recent_n == 5 and drift.recent_rate == 3 / 5  # 0.5 < UNSURE, corrected, 0.79 < 0.8
+
+
+def test_quality_counts_suggestions_grouped_in_the_database(city, model, rules, django_assert_num_queries,
+                                                            django_capture_on_commit_callbacks):
+    threshold("urban", 0.5)
+    for _ in range(3):
+        intake(city, django_capture_on_commit_callbacks)
+    with django_assert_num_queries(3) as ctx:  # categories, cases per category, suggestions per (category, outcome)
+        rows = queries.dispatch_quality(days=30)
+    assert "GROUP BY" in ctx.captured_queries[-1]["sql"].upper()
+    urban = next(r for r in rows if r.code == "urban")
+    assert (urban.suggested, urban.suggested_right, urban.auto) == (3, 3, 3)
