@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django import template
 from django.conf import settings
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from govcrm.cases.models import Channel
+from govcrm.cases.models import Channel, Urgency
 from govcrm.cases.workflow import CENTRE, MOVES, UNIT_STATES, CloseReason, PauseReason, ReturnReason, Status
 from govcrm.citizens.models import Identity
 from govcrm.organization.models import Role
@@ -260,42 +261,42 @@ def page_total(page) -> str:
 @register.simple_tag
 def case_rows(cases) -> str:
     """The rows of `_case_table.html`, written in Python: the same markup as the template loop it
-    replaced (a test compares them) at a fraction of its cost (50 rows: ~15 → ~3 ms CPU)."""
+    replaced (a test compares them) at a fraction of its cost (profiled: Django's choice display,
+    date filters, reverse() and format_html per cell were most of the overview page)."""
     now = timezone.now()
-    return mark_safe("".join(_case_row(case, now) for case in cases))  # noqa: S308 - every part escaped by format_html
+    labels = {"status": dict(Status.choices), "urgency": dict(Urgency.choices),
+              "state": {k: escape(v) for k, v in STATE_LABELS.items()}}
+    link = reverse("console:case", args=["0"])[:-2]  # …/cases/<number>/
+    return mark_safe("".join(_case_row(case, now, labels, link) for case in cases))  # noqa: S308 - every value escaped
 
 
 def _when(value: dt.datetime) -> str:
-    local = timezone.localtime(value)
-    return format_html('<time datetime="{}">{}</time>', dateformat.format(local, "c"),
-                       dateformat.format(local, "Y-m-d H:i"))
+    local = timezone.localtime(value)  # as the template's date filter shows it
+    return f'<time datetime="{local.isoformat()}">{local.strftime("%Y-%m-%d %H:%M")}</time>'
 
 
-def _case_row(case, now: dt.datetime) -> str:
-    urgency = (format_html(' <span class="badge badge-urgent">{}</span>', case.get_urgency_display())
-               if case.urgency != "normal" else "")
+def _case_row(case, now: dt.datetime, labels: dict, link: str) -> str:
+    urgency = ""
+    if case.urgency != "normal":
+        label = labels["urgency"].get(case.urgency, case.urgency)
+        urgency = f' <span class="badge badge-urgent">{escape(label)}</span>'
     due = "—"
     if case.reply_due:
         state = _state(case.reply_due, None, case.status in UNIT_STATES and case.paused_at is None, now)
-        badge = (format_html(' <span class="badge badge-{}">{}</span>', state, STATE_LABELS[state])
+        badge = (f' <span class="badge badge-{state}">{labels["state"][state]}</span>'
                  if state in ("overdue", "due_soon") else "")
-        due = format_html("{}{}", _when(case.reply_due), badge)
-    return format_html(
-        '\n  <tr>\n    <th scope="row"><a href="{}">{}</a>{}</th>\n'
-        '    <td><span class="status status-{}">{}</span></td>\n'
-        "    <td>{}</td>\n"
-        '    <td class="desc">{}</td>\n'
-        "    <td>{}</td>\n"
-        "    <td>{}</td>\n"
-        "    <td>{}</td>\n"
-        "    <td>{}</td>\n"
-        "  </tr>\n  ",
-        reverse("console:case", args=[case.number]), case.number, urgency,
-        case.status, case.get_status_display(),
-        case.category.name,
-        Truncator(case.title or case.description).chars(60),
-        (case.lead_unit.name if case.lead_unit else "") or "—",
-        (case.area.name if case.area else "") or "—",
-        due,
-        _when(case.created_at),
+        due = _when(case.reply_due) + badge
+    number = escape(case.number)
+    href = f'{link}{escape(quote(case.number, safe=""))}/'
+    return (
+        f'\n  <tr>\n    <th scope="row"><a href="{href}">{number}</a>{urgency}</th>\n'
+        f'    <td><span class="status status-{escape(case.status)}">'
+        f'{escape(labels["status"].get(case.status, case.status))}</span></td>\n'
+        f"    <td>{escape(case.category.name)}</td>\n"
+        f'    <td class="desc">{escape(Truncator(case.title or case.description).chars(60))}</td>\n'
+        f'    <td>{escape((case.lead_unit.name if case.lead_unit else "") or "—")}</td>\n'
+        f'    <td>{escape((case.area.name if case.area else "") or "—")}</td>\n'
+        f"    <td>{due}</td>\n"
+        f"    <td>{_when(case.created_at)}</td>\n"
+        "  </tr>\n  "
     )
