@@ -26,6 +26,13 @@ from .models import Case, CaseAssignment, CaseEvent, Category
 from .workflow import MOVES, UNIT_STATES, Move, Status
 
 LIST_RELATED = ("category", "lead_unit", "area")
+# What a list of cases shows (console/_case_table.html) and pages by: `.only(*LIST_COLUMNS)` leaves
+# out the long text columns (search_text, reply, …) a list never reads.
+LIST_COLUMNS = (
+    "id", "number", "urgency", "status", "title", "description", "reply_due", "paused_at", "created_at",
+    "category__name_zh", "category__name_en", "lead_unit__name_zh", "lead_unit__name_en",
+    "area__name_zh", "area__name_en",
+)
 SEARCH_FEW = 20_000  # measured on 1M demo cases: below this, EXISTS per match beats listing the unit's cases
 
 

@@ -133,3 +133,21 @@ def _tags(html: str) -> list:
         elif part:
             out.append(part)
     return out
+
+
+def test_lists_read_only_their_columns_and_no_row_twice(client_for, cases):
+    """Search and queue pages select LIST_COLUMNS (no search text) and load nothing per row afterwards."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for("dispatcher")
+    c.get("/console/")  # warm the session and reference caches
+    for url, params in (("/console/search/", {"q": ""}), ("/console/queues/to_dispatch/", {}), ("/console/", {})):
+        with CaptureQueriesContext(connection) as ctx:
+            r = c.get(url, params)
+        assert r.status_code == 200
+        lists = [q["sql"] for q in ctx.captured_queries if 'FROM "cases_case"' in q["sql"] and "COUNT(" not in q["sql"]]
+        assert lists, url
+        assert all('"search_text"' not in q and '"reply"' not in q for q in lists), url
+        one_row = [q for q in lists if re.search(r'WHERE "cases_case"\."id" = \S+ LIMIT', q)]
+        assert one_row == [], url  # a deferred column read per row would show here

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from govcrm.cases.queries import QUEUES_BY_ROLE, case_queue
+from govcrm.cases.queries import LIST_COLUMNS, QUEUES_BY_ROLE, case_queue
 
 from ..access import error_page, staff_view
 from ..paging import keyset_page
@@ -22,7 +22,7 @@ COUNT_CAP = 1_000  # a queue longer than this shows "more than 1,000"; no full c
 @staff_view
 def dashboard(request):
     actor = request.actor
-    queues = [(name, keyset_page(case_queue(actor, name), size=DASHBOARD_ROWS, count_cap=COUNT_CAP))
+    queues = [(name, keyset_page(case_queue(actor, name).only(*LIST_COLUMNS), size=DASHBOARD_ROWS, count_cap=COUNT_CAP))
               for name in QUEUES_BY_ROLE.get(actor.role, [])]
     return render(request, "console/dashboard.html", {"queues": queues})
 
@@ -32,6 +32,6 @@ def queue(request, queue: str):
     actor = request.actor
     if queue not in QUEUES_BY_ROLE.get(actor.role, []):
         return error_page(request, 404, _("Your role has no such queue."))
-    page = keyset_page(case_queue(actor, queue), size=PAGE_SIZE,
+    page = keyset_page(case_queue(actor, queue).only(*LIST_COLUMNS), size=PAGE_SIZE,
                        after=request.GET.get("after"), before=request.GET.get("before"), count_cap=COUNT_CAP)
     return render(request, "console/queue.html", {"queue": queue, "page": page})

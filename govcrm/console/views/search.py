@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from govcrm.cases.queries import CaseFilter, case_list
+from govcrm.cases.queries import LIST_COLUMNS, CaseFilter, case_list
 
 from ..access import staff_view
 from ..forms import SearchForm
@@ -24,6 +24,6 @@ def search(request):
         d = form.cleaned_data
         f = CaseFilter(q=d["q"].strip() or None, status=d["status"] or None, category=d["category"] or None,
                        unit=d["unit"] or None, area=d["area"] or None)
-        page = keyset_page(case_list(request.actor, f), size=PAGE_SIZE,
+        page = keyset_page(case_list(request.actor, f).only(*LIST_COLUMNS), size=PAGE_SIZE,
                            after=request.GET.get("after"), before=request.GET.get("before"), count_cap=COUNT_CAP)
     return render(request, "console/search.html", {"form": form, "page": page})
