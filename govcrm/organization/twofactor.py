@@ -116,10 +116,12 @@ def verify(*, user, code: str):
     code = (code or "").strip().replace(" ", "").lower()
     if not code:
         return None
-    for device in devices_for_user(user, confirmed=True, for_verify=True):
-        if isinstance(device, TOTPDevice) != bool(TOTP_CODE.match(code)):
-            continue  # a six-digit code is for the app, anything else a backup code
-        with transaction.atomic():
+    # for_verify locks the devices (SELECT … FOR UPDATE) so that one code cannot be used twice at
+    # once: the query and the checks must run inside one transaction.
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if isinstance(device, TOTPDevice) != bool(TOTP_CODE.match(code)):
+                continue  # a six-digit code is for the app, anything else a backup code
             if device.verify_token(code):
                 return device
     return None

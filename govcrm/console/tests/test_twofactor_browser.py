@@ -41,7 +41,8 @@ def test_set_up_and_sign_in_with_a_code(city, live_server, page):
     page.get_by_role("button", name="设置", exact=True).click()
     qr = page.get_by_role("img", name="身份验证器应用的二维码")
     qr.wait_for()
-    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", qr.element_handle())
+    # the image is drawn by a second request: wait until it has loaded (fails on a broken image)
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     assert axe_violations(page) == []
     secret = page.locator("#totp-secret").inner_text()
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
