@@ -101,8 +101,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-schedule", action="store_true", help="process tasks only")
         parser.add_argument("--batch", action="store_true", help="process what is queued, then exit")
+        parser.add_argument("--nice", type=int, default=int(os.environ.get("GOVCRM_WORKER_NICE", "10")),
+                            help="lower the worker's CPU priority by this much (0: unchanged)")
 
     def handle(self, *args, **opts):
+        if opts["nice"] > 0:
+            # Where the worker shares a machine with web processes (the embedded default), a burst
+            # of intakes must be acknowledged first; suggestions and sweeps catch up afterwards.
+            # RQ's job processes inherit the priority.
+            os.nice(opts["nice"])
         rq = settings.GOVCRM_TASKS_BACKEND == "rq"
         stop = threading.Event()
         if not opts["no_schedule"] and not opts["batch"]:
