@@ -54,16 +54,24 @@ def _page_data(request, page: str, con, scope):
     return opts, f, {"rate": rate, "level": level}, queries.ranking(con, scope, f, rate=rate, level=level)
 
 
-def _dashboard(request, page: str):
+def _load(request, page: str):
+    """(opts, filters, choice, data) of a page for the caller's scope, or the 503 response."""
     scope = queries.dashboard_scope(request.actor)
     try:
         con = queries.open_warehouse()
     except WarehouseError as err:
         return _unavailable(request, err)
     try:
-        opts, f, choice, data = _page_data(request, page, con, scope)
+        return _page_data(request, page, con, scope)
     finally:
         con.close()
+
+
+def _dashboard(request, page: str):
+    loaded = _load(request, page)
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    opts, f, choice, data = loaded
     query = {**f.query(), **choice}
     if page == "rankings":
         query.pop("from", None)
@@ -96,15 +104,10 @@ def rankings(request):
 def export(request, page: str, table: str, fmt: str):
     if page not in PAGES or table not in PAGES[page] or fmt not in FORMATS:
         raise Http404
-    scope = queries.dashboard_scope(request.actor)
-    try:
-        con = queries.open_warehouse()
-    except WarehouseError as err:
-        return _unavailable(request, err)
-    try:
-        _opts, f, _choice, data = _page_data(request, page, con, scope)
-    finally:
-        con.close()
+    loaded = _load(request, page)
+    if isinstance(loaded, HttpResponse):
+        return loaded
+    _opts, f, _choice, data = loaded
     if f.errors:
         return HttpResponse("\n".join(f.errors), status=400, content_type="text/plain; charset=utf-8")
     t = data["tables"][table]

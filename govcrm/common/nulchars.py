@@ -46,7 +46,7 @@ class RefuseNulMiddleware:
             return JsonResponse({"message": _("The request is not valid."), "code": "validation_failed",
                                  "details": {where: message}}, status=422)
         if request.path.startswith("/open311/"):
-            from govcrm.channels.open311.render import Open311Error, render_errors
+            from govcrm.channels.open311.render import render_error_for_path
 
-            return render_errors("json" if ".json" in request.path else "xml", [Open311Error(400, message)])
+            return render_error_for_path(request.path, 400, message)
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")

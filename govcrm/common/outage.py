@@ -51,10 +51,9 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     """503 for `request` in its caller's format (JSON for machines, an HTML page for people)."""
     message = unavailable_message()
     if request.path.startswith("/open311/"):
-        from govcrm.channels.open311.render import Open311Error, render_errors
+        from govcrm.channels.open311.render import render_error_for_path
 
-        last = request.path.rsplit("/", 1)[-1]
-        response = render_errors(last.rsplit(".", 1)[-1] if "." in last else "xml", [Open311Error(503, message)])
+        response = render_error_for_path(request.path, 503, message)
     elif request.path.startswith(JSON_PREFIXES):
         response: HttpResponse = JsonResponse(
             {"message": message, "code": "database_unavailable", "details": {}}, status=503,

@@ -136,10 +136,9 @@ def _message() -> str:
 
 def refusal(request, answer: str, retry_after: int) -> HttpResponse:
     if answer == "open311":
-        from govcrm.channels.open311.render import Open311Error, render_errors
+        from govcrm.channels.open311.render import render_error_for_path
 
-        fmt = request.path.rsplit(".", 1)[-1] if "." in request.path.rsplit("/", 1)[-1] else "xml"
-        response = render_errors(fmt, [Open311Error(429, _message())])
+        response = render_error_for_path(request.path, 429, _message())
     elif answer == "json":
         response = JsonResponse({"message": _message(), "code": "rate_limited", "details": {}}, status=429)
     elif answer == "portal":

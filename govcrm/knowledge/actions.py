@@ -255,6 +255,17 @@ def gap_record(*, query: str, channel: str, language: str | None = None) -> Know
     return None
 
 
+def search(*, query: str, channel: str, limit: int = 10) -> list:
+    """A person's search (console or portal): the ranked articles; one that finds nothing is
+    counted as a knowledge gap."""
+    from . import queries
+
+    results = queries.suggestions(query, limit=limit)
+    if not results:
+        gap_record(query=query, channel=channel)
+    return results
+
+
 def gap_dismiss(*, actor: Actor, gap_id: int) -> KnowledgeGap:
     """Hide a gap from the list (answered by a new article, or not a question for the knowledge base)."""
     if actor.role not in queries.MANAGERS:

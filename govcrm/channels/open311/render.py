@@ -82,6 +82,14 @@ def render_errors(fmt: str, errors: list[Open311Error]) -> HttpResponse:
     return render(fmt if fmt in FORMATS else "xml", "errors", data, status=errors[0].status)
 
 
+def render_error_for_path(path: str, status: int, description: str) -> HttpResponse:
+    """One error in the format the request's path asks for (`….json`, else XML): for answers given
+    before the Open311 views run (rate limits, NUL characters, database outages)."""
+    last = path.rsplit("/", 1)[-1]
+    fmt = last.rsplit(".", 1)[-1] if "." in last else "xml"
+    return render_errors(fmt, [Open311Error(status, description)])
+
+
 class Open311Errors(Exception):
     """Several refusals at once (the spec allows a list of errors)."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,16 +34,15 @@ from ..actions import (
     article_unpublish,
     article_update,
     gap_dismiss,
-    gap_record,
+)
+from ..actions import (
+    search as knowledge_search,
 )
 from ..forms import NewArticleForm, SettingsForm, TextForm
 from ..models import ArticleVersion, Channel, Language
+from . import page_language
 
 PAGE_SIZE = 50
-
-
-def _lang() -> str:
-    return "en" if (get_language() or "").startswith("en") else "zh-hans"
 
 
 @require_GET
@@ -53,9 +51,7 @@ def article_list(request):
     q = request.GET.get("q", "").strip()[:200]
     results = None
     if q:
-        results = queries.suggestions(q, limit=10)
-        if not results:
-            gap_record(query=q, channel=Channel.CONSOLE)
+        results = knowledge_search(query=q, channel=Channel.CONSOLE)
     actor = request.actor
     return render(request, "knowledge/list.html", {
         "q": q, "results": results,
@@ -71,7 +67,7 @@ def article_list(request):
 def article_new(request):
     if not queries.may_create(request.actor):
         return error_page(request, 403, _("Only knowledge managers may create articles."))
-    form = NewArticleForm(request.POST or None, initial={"language": _lang()})
+    form = NewArticleForm(request.POST or None, initial={"language": page_language()})
     if request.method == "POST" and form.is_valid():
         try:
             article = article_create(actor=request.actor, key=form.cleaned_data["key"], text=form.text(),
@@ -220,7 +216,7 @@ def deflection(request):
     days = request.GET.get("days", "90")
     days = int(days) if days.isdigit() and 1 <= int(days) <= 3660 else 90
     rows = queries.deflection_figures(days=days)
-    lang = _lang()
+    lang = page_language()
     return render(request, "knowledge/deflection.html", {
         "days": days, "lang": lang,
         "rows": [{"row": r, "title": _title(r.article, lang)} for r in rows],

@@ -17,20 +17,17 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
 from govcrm.common.errors import DomainError
 
 from .. import queries
-from ..actions import gap_record, selfservice_answer
+from ..actions import search as knowledge_search
+from ..actions import selfservice_answer
 from ..models import Channel
+from . import page_language
 
 MIN_OFFER_CHARS = 4
-
-
-def _lang() -> str:
-    return "en" if (get_language() or "").startswith("en") else "zh-hans"
 
 
 @require_GET
@@ -38,16 +35,14 @@ def help_search(request):
     q = request.GET.get("q", "").strip()[:200]
     results = None
     if q:
-        results = queries.suggestions(q, limit=10)
-        if not results:
-            gap_record(query=q, channel=Channel.PORTAL)
+        results = knowledge_search(query=q, channel=Channel.PORTAL)
     return render(request, "knowledge/portal_search.html", {"q": q, "results": results})
 
 
 @require_GET
 def article(request, article_id: int):
     try:
-        version = queries.public_version(article_id, _lang())
+        version = queries.public_version(article_id, page_language())
     except DomainError:
         raise Http404 from None
     return render(request, "knowledge/portal_article.html", {"version": version})
@@ -67,7 +62,7 @@ def answered(request, article_id: int):
     resolved = request.POST.get("kb_answer") == "yes"
     try:
         selfservice_answer(token=request.POST.get("token", ""), article_id=article_id, resolved=resolved,
-                           query=request.POST.get("description", ""), language=_lang())
+                           query=request.POST.get("description", ""), language=page_language())
     except DomainError as err:
         if request.htmx:
             return HttpResponse(err.message, status=err.status if err.status in (404, 422) else 400)
@@ -84,7 +79,7 @@ def answered(request, article_id: int):
 @require_GET
 def thanks(request, article_id: int):
     try:
-        version = queries.public_version(article_id, _lang())
+        version = queries.public_version(article_id, page_language())
     except DomainError:
         raise Http404 from None
     return render(request, "knowledge/portal_thanks.html", {"version": version})
