@@ -197,6 +197,8 @@ elif _cache_kind == "file":
 else:
     raise ImproperlyConfigured(f"GOVCRM_CACHE must be 'file', 'database' or 'redis', not {_cache_kind!r}")
 
+# Database sessions whose save keeps a database outage a 503 (govcrm/common/sessions.py).
+SESSION_ENGINE = "govcrm.common.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"

@@ -166,3 +166,24 @@ def test_the_worker_loop_resumes_after_an_outage_and_other_errors_still_end_it(m
 
     with pytest.raises(ValueError, match="a bug"):
         worker.run_through_outages(buggy)
+
+
+def test_a_session_saved_during_an_outage_raises_the_outage_not_a_bad_request(db, monkeypatch):
+    from django.contrib.sessions.models import Session
+    from django.db import OperationalError
+
+    from govcrm.common.outage import is_unavailable
+    from govcrm.common.sessions import SessionStore
+
+    session = SessionStore()
+    session["k"] = 1
+    session.save()
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(Session, "save", unreachable)
+    session["k"] = 2
+    with pytest.raises(OperationalError) as caught:
+        session.save()
+    assert is_unavailable(caught.value)
