@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "govcrm.topics",
     "govcrm.analytics",
     "govcrm.knowledge",
+    "govcrm.services",
     "govcrm.demo",
 ]
 
