@@ -7,6 +7,8 @@ Rules for bearer tokens:
   new route is closed to tokens until it is listed. A token without the scope gets 403.
 - Failed tokens count against the client's address (common/ratelimit.py, `api_auth_failed`):
   past the limit the API answers 429 to that address's bearer requests until the window ends.
+- A token with a unit scope (`ApiToken.unit`, a department system's token) acts only for that unit's
+  subtree, whatever its account's unit (organization.queries.actor_for_user).
 The session (the console's own HTMX calls) is not scoped: the staff member's role limits it.
 """
 
@@ -70,6 +72,9 @@ class BearerToken(HttpBearer):
         if needed not in record.scopes:
             raise InsufficientScope(_("This token does not have the scope %(scope)s.") % {"scope": needed},
                                     details={"scope": needed})
+        if record.unit_id is not None:
+            # A department system's token: organization.queries.actor_for_user narrows the actor to it.
+            record.user.api_token_unit = record.unit
         request.user = record.user
         request.auth_token = record
         return record.user

@@ -6,6 +6,9 @@ API token rules:
   once revoked or expired or when its user is inactive. `last_used_at` is updated at most every
   five minutes, to spare writes on busy clients.
 - Creating and revoking a token is written to the audit log.
+- A token may carry a unit scope (a department system's token): its user must work in a unit
+  role (handler, manager) for that unit or a unit above it; the token then acts only for the
+  unit's subtree (queries.actor_for_user).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from govcrm.audit.actions import audit_record
 from govcrm.audit.models import AuditRecord
 from govcrm.common.errors import NotFound, ValidationFailed
 
-from .models import ApiScope, ApiToken, StaffProfile
+from .models import UNIT_ROLES, ApiScope, ApiToken, StaffProfile, Unit
 
 TOKEN_PREFIX = "gcrm_"  # noqa: S105 - a public marker, not a secret
 ALL_SCOPES: tuple[str, ...] = tuple(ApiScope.values)
@@ -36,12 +39,31 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _token_unit(user, code: str) -> Unit:
+    """The unit a token is scoped to: in the subtree of its user's unit, for a unit role only."""
+    unit = Unit.objects.filter(code=code, active=True).first()
+    if unit is None:
+        raise ValidationFailed(f"No active unit {code!r}", details={"unit": code})
+    staff = StaffProfile.objects.select_related("unit").filter(user=user).first()
+    if staff is None or staff.role not in UNIT_ROLES:
+        raise ValidationFailed("A unit-scoped token belongs to a unit's handler or manager account",
+                               details={"unit": code})
+    if not unit.path.startswith(staff.unit.path):
+        raise ValidationFailed(f"{code!r} is not in the subtree of the account's unit {staff.unit.code!r}",
+                               details={"unit": code})
+    return unit
+
+
 def api_token_create(*, username: str, name: str = "", scopes: Iterable[str] | None = None,
-                     expires_at: dt.datetime | None = None, actor=None) -> str:
-    """Create a token for a user and return it in clear, once. `scopes=None` gives every scope."""
+                     expires_at: dt.datetime | None = None, actor=None, unit: str | None = None) -> str:
+    """Create a token for a user and return it in clear, once. `scopes=None` gives every scope.
+
+    `unit`: the code of the unit the token is limited to (a department system's token).
+    """
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         raise NotFound(f"No active user {username!r}")
+    scoped_unit = _token_unit(user, unit) if unit else None
     chosen = sorted(set(ALL_SCOPES if scopes is None else scopes))
     unknown = [s for s in chosen if s not in ALL_SCOPES]
     if unknown or not chosen:
@@ -51,10 +73,11 @@ def api_token_create(*, username: str, name: str = "", scopes: Iterable[str] | N
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         record = ApiToken.objects.create(user=user, name=name, digest=token_digest(token), prefix=token[:12],
-                                         scopes=chosen, expires_at=expires_at)
+                                         scopes=chosen, expires_at=expires_at, unit=scoped_unit)
         audit_record(action=AuditRecord.Action.TOKEN_CREATE, obj=record, actor=actor,
                      detail={"user": username, "scopes": chosen,
-                             "expires_at": expires_at.isoformat() if expires_at else None})
+                             "expires_at": expires_at.isoformat() if expires_at else None,
+                             "unit": scoped_unit.code if scoped_unit else None})
     return token
 
 
@@ -62,7 +85,7 @@ def api_token_check(token: str) -> ApiToken | None:
     """The valid token record (with its user), or None: unknown, revoked, expired or inactive user."""
     now = timezone.now()
     record = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "unit")
         .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()

@@ -34,11 +34,12 @@ class StaffProfileAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are created with `govcrm token create`; here they can only be looked at and revoked."""
 
-    list_display = ("prefix", "user", "name", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_display = ("prefix", "user", "name", "scopes", "unit", "created_at", "expires_at", "last_used_at",
+                    "revoked_at")
     list_filter = ("revoked_at",)
     search_fields = ("prefix", "user__username", "name")
-    readonly_fields = ("user", "name", "digest", "prefix", "scopes", "created_at", "expires_at", "last_used_at",
-                       "revoked_at")
+    readonly_fields = ("user", "name", "digest", "prefix", "scopes", "unit", "created_at", "expires_at",
+                       "last_used_at", "revoked_at")
     actions = ["revoke"]
 
     def has_add_permission(self, request):

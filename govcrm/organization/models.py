@@ -123,6 +123,8 @@ class ApiToken(TimestampedModel):
 
     A token acts as its user (role and unit still limit what it sees) and only within its
     `scopes`; it stops working when revoked, when it expires, or when its user is deactivated.
+    A token with a `unit` (a department system's token) acts only for that unit's subtree, however
+    wide its user's unit is (see `queries.actor_for_user`).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
@@ -133,6 +135,11 @@ class ApiToken(TimestampedModel):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="api_tokens",
+        verbose_name=_("unit scope"),
+        help_text=_("A department system's token: it sees and moves only the cases of this unit's subtree."),
+    )
 
     class Meta:
         verbose_name = _("API token")

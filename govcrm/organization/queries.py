@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from govcrm.common.errors import Forbidden
 
-from .models import CENTRE_ROLES, Area, Role, StaffProfile, Unit
+from .models import CENTRE_ROLES, UNIT_ROLES, Area, Role, StaffProfile, Unit
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,17 @@ SYSTEM = Actor(user_id=None, username="system", role=Role.ADMIN, unit_id=None, u
 
 
 def actor_for_user(user) -> Actor:
-    """The acting staff member; a user without a staff profile may do nothing."""
+    """The acting staff member; a user without a staff profile may do nothing.
+
+    A request authenticated by a unit-scoped API token (common/auth.py sets `user.api_token_unit`)
+    acts for that unit only: same role, the token's unit instead of the profile's. If the account
+    has since moved out of a unit role or above the token's unit, the token may do nothing.
+    """
     if user is None or not user.is_authenticated:
         raise Forbidden("Sign-in required")
+    token_unit = getattr(user, "api_token_unit", None)
+    if token_unit is not None:
+        return _actor_for_unit_token(user, token_unit)
     try:
         staff = StaffProfile.objects.select_related("unit").get(user=user)
     except StaffProfile.DoesNotExist:
@@ -56,6 +64,15 @@ def actor_for_user(user) -> Actor:
         unit_id=staff.unit_id,
         unit_path=staff.unit.path,
     )
+
+
+def _actor_for_unit_token(user, unit: Unit) -> Actor:
+    staff = StaffProfile.objects.select_related("unit").filter(user=user).first()
+    if (staff is None or staff.role not in UNIT_ROLES or not unit.active
+            or not unit.path.startswith(staff.unit.path)):
+        raise Forbidden("This token's unit is no longer within its account's unit")
+    return Actor(user_id=user.pk, username=user.get_username(), role=staff.role, unit_id=unit.pk,
+                 unit_path=unit.path)
 
 
 def unit_subtree(unit: Unit) -> QuerySet[Unit]:

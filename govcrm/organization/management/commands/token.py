@@ -1,11 +1,12 @@
 """REST API bearer tokens.
 
-    govcrm token create USERNAME [--name N] [--scope cases:read ...] [--expires-days D]
+    govcrm token create USERNAME [--name N] [--scope cases:read ...] [--expires-days D] [--unit CODE]
     govcrm token list [--all]
     govcrm token revoke PREFIX
 
 `create` prints the token once (only its SHA-256 is kept). Without `--scope` the token gets
-every scope; name the scopes a system needs instead (see docs/security.md).
+every scope; name the scopes a system needs instead (see docs/security.md). `--unit` limits the
+token to a unit's subtree: a department system's token (docs/integration.md).
 """
 
 import datetime as dt
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         create.add_argument("--scope", action="append", choices=ALL_SCOPES, dest="scopes",
                             help="a scope the token gets (repeat); default: every scope")
         create.add_argument("--expires-days", type=int, default=None, help="days until the token expires")
+        create.add_argument("--unit", default=None,
+                            help="limit the token to this unit's subtree (a department system's token)")
         listing = sub.add_parser("list", help="list tokens (prefix, user, scopes, expiry, last use)")
         listing.add_argument("--all", action="store_true", help="include revoked and expired tokens")
         revoke = sub.add_parser("revoke", help="revoke the tokens starting with PREFIX")
@@ -42,13 +45,13 @@ class Command(BaseCommand):
             expires = timezone.now() + dt.timedelta(days=days) if days else None
             try:
                 token = api_token_create(username=opts["username"], name=opts["name"], scopes=opts["scopes"],
-                                         expires_at=expires)
+                                         expires_at=expires, unit=opts["unit"])
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
             self.stdout.write(token)
         elif opts["op"] == "list":
             now = timezone.now()
-            for t in ApiToken.objects.select_related("user").order_by("created_at"):
+            for t in ApiToken.objects.select_related("user", "unit").order_by("created_at"):
                 state = ("revoked" if t.revoked_at else "expired" if t.expires_at and t.expires_at <= now
                          else "active")
                 if state != "active" and not opts["all"]:
@@ -56,7 +59,8 @@ class Command(BaseCommand):
                 self.stdout.write("\t".join([
                     t.prefix, t.user.get_username(), state, ",".join(t.scopes) or "-",
                     t.expires_at.isoformat(timespec="minutes") if t.expires_at else "never",
-                    t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never", t.name,
+                    t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never",
+                    f"unit={t.unit.code}" if t.unit else "unit=-", t.name,
                 ]))
         else:
             n = api_token_revoke(prefix=opts["prefix"])
