@@ -53,8 +53,10 @@ INSTALLED_APPS = [
     "govcrm.intelligence",
     "govcrm.topics",
     "govcrm.analytics",
+    "govcrm.webmining",
     "govcrm.knowledge",
     "govcrm.services",
+    "govcrm.personal",
     "govcrm.demo",
 ]
 
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     # First, so that a database outage met by any view is a clean 503 (govcrm/common/outage.py).
     "govcrm.common.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Portal page views and searches, buffered and written in bulk (govcrm/webmining).
+    "govcrm.webmining.recorder.PageViewMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

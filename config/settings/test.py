@@ -21,3 +21,6 @@ GOVCRM_SMS_SECRET = "test-sms-secret"
 # No rate limits in the suite (many requests from one address); govcrm/common/tests/test_ratelimit.py
 # turns them on.
 GOVCRM_RATE_LIMITS = "off"
+# Portal web mining off in the suite (a process-wide buffer would carry rows from test to test);
+# govcrm/webmining/tests turn it on.
+GOVCRM_WEB_MINING = False
