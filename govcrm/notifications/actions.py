@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import transaction
@@ -77,6 +78,24 @@ def notification_for_event(*, case, event) -> Notification | None:
     note = Notification.objects.create(
         case=case, citizen=case.citizen, channel=channel, kind=kind, language=language, subject=subject,
         body=body, dedupe_key=f"{case.number}:{event.seq}:{channel}", next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _enqueue(note.pk))
+    return note
+
+
+def notification_for_application(*, application, event, subject: str, body: str) -> Notification | None:
+    """Queue a message about an application (govcrm/services) to its citizen, in the outbox like
+    a case's: same channel choice (preferred, then any identity; the portal itself sends nothing)."""
+    citizen = application.citizen
+    if not citizen.consent_contact:
+        return None
+    channel = _pick_channel(SimpleNamespace(citizen=citizen, channel="portal"))
+    if channel is None:
+        return None
+    note = Notification.objects.create(
+        application=application, citizen=citizen, channel=channel, kind=Notification.Kind.DECIDED,
+        language=citizen.language or application.language, subject=subject[:300], body=body,
+        dedupe_key=f"{application.number}:{event.seq}:{channel}", next_attempt_at=timezone.now(),
     )
     transaction.on_commit(lambda: _enqueue(note.pk))
     return note

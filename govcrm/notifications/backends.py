@@ -28,8 +28,12 @@ class EmailBackend:
     def send(self, *, note, to: str) -> str:
         domain = settings.GOVCRM_MAIL_FROM.rpartition("@")[2] or "govcrm.localhost"
         message_id = f"<{note.dedupe_key.replace(':', '.')}@{domain}>"
+        headers = {"Message-ID": message_id, "Auto-Submitted": "auto-generated"}
+        if note.case_id:
+            headers["X-GovCRM-Case"] = note.case.number
+        if note.application_id:
+            headers["X-GovCRM-Application"] = note.application.number
         mail = EmailMessage(subject=note.subject, body=note.body, from_email=settings.GOVCRM_MAIL_FROM, to=[to],
-                            headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated",
-                                     "X-GovCRM-Case": note.case.number})
+                            headers=headers)
         mail.send()
         return message_id

@@ -18,6 +18,8 @@ class Notification(models.Model):
         ACCEPTED = "accepted", _("Case accepted")
         REPLIED = "replied", _("Reply")
         CLOSED = "closed", _("Case closed")
+        # The outcome of an application for a public service (govcrm/services).
+        DECIDED = "decided", _("Application decided")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -25,7 +27,11 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="notifications")
+    # A notification is about a case or (services app) an application.
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="notifications")
+    application = models.ForeignKey("services.Application", null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="notifications")
     citizen = models.ForeignKey("citizens.Citizen", on_delete=models.CASCADE, related_name="notifications")
     channel = models.CharField(max_length=16)
     kind = models.CharField(max_length=16, choices=Kind.choices)
