@@ -12,6 +12,7 @@ Rules:
 from __future__ import annotations
 
 import random
+import zlib
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
@@ -94,6 +95,16 @@ def _pick(rng: random.Random, items, cum):
     return items[bisect_right(cum, rng.random() * cum[-1])]
 
 
+def compound_spot(grid: city.Place, index: int, u: float, v: float) -> tuple[float, float]:
+    """A point near the `index`th compound of a grid, from two uniform draws: the compound sits at
+    a fixed spot of the grid's box (away from its edges), its cases within ±0.0012° of it."""
+    s, w, n, e = grid.box
+    h = zlib.crc32(f"{grid.code}:{index}".encode())
+    lat0 = s + (n - s) * (0.2 + 0.6 * (h % 1000) / 1000)
+    lon0 = w + (e - w) * (0.2 + 0.6 * (h // 1000 % 1000) / 1000)
+    return round(lat0 + (u - 0.5) * 0.0024, 6), round(lon0 + (v - 0.5) * 0.0024, 6)
+
+
 def demo_phone(citizen_id: int) -> str:
     """A valid mobile number in E.164, different for every citizen id below 3.2 billion."""
     prefix = _PHONE_PREFIXES[citizen_id % len(_PHONE_PREFIXES)]
@@ -160,11 +171,13 @@ class Builder:
     def _place(self, rng: random.Random, grid: GridInfo, english: bool):
         g = grid.grid
         s, w, n, e = g.place.box
-        lat, lon = round(s + (n - s) * rng.random(), 6), round(w + (e - w) * rng.random(), 6)
+        u, v = rng.random(), rng.random()
+        lat, lon = round(s + (n - s) * u, 6), round(w + (e - w) * v, 6)
         lang = 1 if english else 0
         district, street = (g.district.name_en, g.street.name_en) if english else (g.district.name_zh,
                                                                                       g.street.name_zh)
-        compound = self.pick(g.compounds)[lang]
+        picked = self.pick(g.compounds)
+        compound = picked[lang]
         if rng.random() < 0.6:
             where = self.pick(g.roads)[lang]
             n_ = 1 + int(rng.random() * 60)  # few distinct addresses: each is segmented once
@@ -172,6 +185,8 @@ class Builder:
                        else f"示范市{district}{street}{where}{n_}号")
         else:
             where = compound
+            # A compound is one place: its cases lie within about 130 m of it (the map's hotspots).
+            lat, lon = compound_spot(g.place, g.compounds.index(picked), u, v)
             b = 1 + int(rng.random() * 24)
             address = (f"Building {b}, {where}, {street}, {district}, Demo City" if english
                        else f"示范市{district}{street}{where}{b}栋")

@@ -1,7 +1,8 @@
 """`govcrm demo --cases N [--seed S] [--days D] [--workers W]`: the demo city and N demo cases.
 
 Creates the demo city if it is missing (idempotent), then appends N cases with their full
-histories, adds the knowledge base's sample articles that are missing; prints the demo
+histories, adds the knowledge base's sample articles that are missing, refreshes the analytics
+warehouse (so that the dashboards show the new cases at once); prints the demo
 accounts and their password. See govcrm/demo/README.md.
 """
 
@@ -42,8 +43,23 @@ class Command(BaseCommand):
                 f"({s.cases / max(s.seconds, 1e-9):,.0f} cases/s)."
             )
         added = samples_ensure()  # the knowledge base's sample articles, once
+        if opts["cases"] > 0:
+            self._refresh_warehouse()
         self.stdout.write(f"Knowledge base: {added} sample articles added.")
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for username, role, unit in demo_accounts():
             self.stdout.write(f"  {username:<16} {role:<11} {unit}")
         self.stdout.write("  … and handler_<unit> for every other unit (e.g. handler_d2s3, handler_environment).")
+
+    def _refresh_warehouse(self) -> None:
+        """Load the new cases into the analytics warehouse now, so that the dashboards show the demo
+        city on first use instead of waiting for the worker's periodic refresh."""
+        from govcrm.analytics.actions import warehouse_refresh
+        from govcrm.analytics.warehouse import WarehouseBusy
+
+        try:
+            r = warehouse_refresh()
+        except WarehouseBusy:
+            self.stdout.write("Warehouse busy (a refresh is running): the worker will load the demo cases.")
+            return
+        self.stdout.write(f"Warehouse refreshed: {r.cases:,} cases in {r.seconds:.1f} s.")
