@@ -120,6 +120,9 @@ class Application(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=ApplicationStatus.choices,
                               default=ApplicationStatus.STARTED, editable=False)
     form_data = models.JSONField(_("form data"), default=dict, blank=True)
+    # The form's `x-sensitive` answers (ID numbers), Fernet-encrypted JSON (citizens/crypto.py);
+    # form_data holds them masked. They never enter the workflow data.
+    sensitive_data = models.TextField(blank=True, editable=False)
     language = models.CharField(max_length=8, default="zh-hans")
     # The unit responsible for the application (the service item's unit when it was submitted).
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
