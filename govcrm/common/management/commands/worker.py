@@ -41,6 +41,8 @@ OUTAGE_PAUSE = 5  # seconds between attempts while the database cannot be reache
 PERIODIC: dict[str, int] = {
     "govcrm.cases.tasks.check_deadlines": 300,
     "govcrm.notifications.tasks.sweep_notifications": settings.GOVCRM_NOTIFY_SWEEP_SECONDS,
+    # BPMN timers of applications on their working-day legal limit (services/actions.py)
+    "govcrm.services.tasks.fire_application_timers": 300,
     "govcrm.topics.tasks.detect_topics": 3600,
     "govcrm.intelligence.tasks.suggest_missing": 120,
     "govcrm.analytics.tasks.refresh_warehouse": 900,
