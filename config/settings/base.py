@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "govcrm.webmining",
     "govcrm.knowledge",
     "govcrm.services",
+    "govcrm.integration",
     "govcrm.personal",
     "govcrm.demo",
 ]

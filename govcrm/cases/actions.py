@@ -145,10 +145,13 @@ def _append_event(case: Case, *, actor: Actor, action: str, at: dt.datetime, fro
 
 
 def _notify(case: Case, event: CaseEvent) -> None:
-    """Queue the citizen's notification in this same transaction (see notifications.actions)."""
+    """Queue the citizen's notification and the departments' webhooks in this same transaction
+    (see notifications.actions, integration.actions)."""
+    from govcrm.integration.actions import webhooks_for_case_event
     from govcrm.notifications.actions import notification_for_event
 
     notification_for_event(case=case, event=event)
+    webhooks_for_case_event(case=case, event=event)
 
 
 def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = None,

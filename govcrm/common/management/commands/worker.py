@@ -34,6 +34,7 @@ from django.db import close_old_connections, connections
 from django.utils.module_loading import import_string
 
 from govcrm.common.outage import UNAVAILABLE_ERRORS
+from govcrm.integration import conf as webhook_conf
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ OUTAGE_PAUSE = 5  # seconds between attempts while the database cannot be reache
 PERIODIC: dict[str, int] = {
     "govcrm.cases.tasks.check_deadlines": 300,
     "govcrm.notifications.tasks.sweep_notifications": settings.GOVCRM_NOTIFY_SWEEP_SECONDS,
+    # webhook retries after back-off, lost enqueues and missed application events (integration)
+    "govcrm.integration.tasks.sweep_webhooks": webhook_conf.get("GOVCRM_WEBHOOK_SWEEP_SECONDS"),
     # BPMN timers of applications on their working-day legal limit (services/actions.py)
     "govcrm.services.tasks.fire_application_timers": 300,
     "govcrm.topics.tasks.detect_topics": 3600,
