@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from govcrm.demo.applications import applications_ensure
 from govcrm.demo.city import DEMO_PASSWORD, city_ensure, demo_accounts
 from govcrm.demo.dispatching import demo_classifier
 from govcrm.demo.generate import demo_generate
@@ -42,6 +43,9 @@ class Command(BaseCommand):
                 f"Added {s.cases:,} cases ({s.events:,} events, {s.citizens:,} new citizens) in {s.seconds:.1f} s "
                 f"({s.cases / max(s.seconds, 1e-9):,.0f} cases/s)."
             )
+            a = applications_ensure(seed=opts["seed"])  # service catalogue and the citizens' past applications
+            self.stdout.write(f"Services: {a.items_added} offline items added; {a.applications:,} past applications "
+                              f"of {a.citizens:,} citizens.")
         added = samples_ensure()  # the knowledge base's sample articles, once
         if opts["cases"] > 0:
             self._refresh_warehouse()
