@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("console/topics/", include("govcrm.topics.urls")),
+    path("console/incidents/", include("govcrm.incidents.urls")),
     path("console/dispatch/", include("govcrm.intelligence.urls")),
     path("console/knowledge/", include("govcrm.knowledge.urls")),
     path("console/", include("govcrm.console.urls")),

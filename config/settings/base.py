@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "govcrm.notifications",
     "govcrm.intelligence",
     "govcrm.topics",
+    "govcrm.incidents",
     "govcrm.analytics",
     "govcrm.webmining",
     "govcrm.knowledge",
@@ -244,6 +245,9 @@ GOVCRM_MAIL_FROM = os.environ.get("GOVCRM_MAIL_FROM", "12345@govcrm.localhost")
 # notification is due again when the lease ends (it must outlast the slowest provider call).
 GOVCRM_NOTIFY_LEASE_SECONDS = int(os.environ.get("GOVCRM_NOTIFY_LEASE_SECONDS", "600"))
 # How often `govcrm worker` sweeps the outbox for due notifications (retries, lost enqueues).
+# Duplicate incidents (govcrm/incidents): open cases this recent and this near are proposed for merging.
+GOVCRM_INCIDENT_WINDOW_DAYS = float(os.environ.get("GOVCRM_INCIDENT_WINDOW_DAYS", "7"))
+GOVCRM_INCIDENT_RADIUS_M = float(os.environ.get("GOVCRM_INCIDENT_RADIUS_M", "500"))
 GOVCRM_NOTIFY_SWEEP_SECONDS = int(os.environ.get("GOVCRM_NOTIFY_SWEEP_SECONDS", "60"))
 
 # --- Channel interfaces (kept stable: they are checked from outside) ------------------------------

@@ -9,6 +9,12 @@ Rules:
 - Deadlines are set when a unit receives the case; transfers, returns and arbitration keep the
   reply clock running; a pause shifts the pending deadlines by the working time it lasted;
   an approved extension moves the reply deadline by working days; a reopen starts a new round.
+- Merge 并案: a merged case is closed (reason `merged`) and follows its lead case (`merged_into`):
+  no dispatch or deadline of its own. When the lead's reply reaches its citizen (the centre's
+  review, or a resolution at first contact), every case merged into it gets the same reply and an
+  `incident_reply` event, and its own citizen is notified through their own channel, in the same
+  transaction. Until then `unmerge` takes a case out again, back to the state it was merged from.
+  A case that leads merged cases is not merged itself (unmerge them first).
 """
 
 from __future__ import annotations
@@ -391,11 +397,32 @@ def _move(*, actor: Actor, case: Case, action: str, data: dict | None = None, re
                           to_status=to_status, reason_code=reason_code, reason=reason, data=event_data,
                           public=move.public, last=last)
     _notify(case, event)
+    if move.name in _REPLY_REACHES_CITIZEN:
+        _followers_reply(case, actor=actor, now=now)
     if move.name in _FEEDBACK_MOVES and not actor.is_system:
         _dispatch_feedback(case, event)
     for other, ev in extra_events:
         _append_event(other, actor=actor, at=now, from_status=other.status, to_status=other.status, **ev)
     return case
+
+
+# The moves after which the citizen reads the reply (notifications.actions sends it on these too).
+_REPLY_REACHES_CITIZEN = frozenset({"review", "resolve_first_contact"})
+
+
+def _followers_reply(lead: Case, *, actor: Actor, now: dt.datetime) -> None:
+    """The lead's reply, now approved, reaches the reporter of every case merged into it (same transaction)."""
+    followers = list(Case.objects.select_for_update(of=("self",)).select_related("citizen", "lead_unit")
+                     .filter(merged_into=lead).order_by("id"))
+    for follower in followers:
+        follower.reply = lead.reply
+        follower.replied_at = now
+        follower.version += 1
+        follower.save(update_fields=["reply", "replied_at", "version", "updated_at"])
+        event = _append_event(follower, actor=actor, action="incident_reply", at=now, from_status=follower.status,
+                              to_status=follower.status, data={"lead": lead.number, "reply": lead.reply},
+                              public=True)
+        _notify(follower, event)
 
 
 # --- per-move handlers: validate their data, change fields of the locked case ----------------------
@@ -581,13 +608,39 @@ def _h_merge(*, actor, case, data, now, event_data, **_kw):
     target = Case.objects.select_for_update().filter(number=target_number).first()
     if target is None or target.status == Status.CLOSED:
         raise _fail("into", _("The case to merge into must exist and be open."))
+    if target.status == Status.FOLLOW_UP:
+        raise _fail("into", _("The reply of case %(number)s has already been given; register this case on its own.")
+                    % {"number": target.number})
+    if Case.objects.filter(merged_into=case).exists():
+        raise NotAllowed(_("Other cases are merged into this one: take them out first, or merge them into the "
+                           "new lead case one by one."))
     case.merged_into = target
     case.closed_at = now
     case.close_reason = CloseReason.MERGED
     event_data["into"] = target.number
+    if isinstance(data.get("similarity"), dict):  # the proposal the dispatcher followed (govcrm/incidents)
+        event_data["similarity"] = data["similarity"]
     target.version += 1
     target.save(update_fields=["version", "updated_at"])
     return None, [(target, {"action": "merged_in", "data": {"from": case.number}, "public": False})]
+
+
+def _h_unmerge(*, case, now, event_data, **_kw):
+    if case.close_reason != CloseReason.MERGED or case.merged_into_id is None:
+        raise NotAllowed(_("Only a merged case can be taken out of its incident."))
+    lead = Case.objects.select_for_update().get(pk=case.merged_into_id)
+    if lead.status in (Status.FOLLOW_UP, Status.CLOSED):
+        raise NotAllowed(_("The reply to case %(number)s has been given; its merged cases stay with it.")
+                         % {"number": lead.number})
+    merge = case.events.filter(action="merge").order_by("-seq").first()
+    back = merge.from_status if merge and merge.from_status else Status.REGISTERED
+    case.merged_into = None
+    case.closed_at = None
+    case.close_reason = ""
+    event_data.update({"from": lead.number})
+    lead.version += 1
+    lead.save(update_fields=["version", "updated_at"])
+    return back, [(lead, {"action": "unmerged_out", "data": {"case": case.number}, "public": False})]
 
 
 def _h_withdraw(*, case, now, **_kw):
@@ -647,6 +700,7 @@ _HANDLERS = {
     "resume": _h_resume,
     "supervise": _h_supervise,
     "merge": _h_merge,
+    "unmerge": _h_unmerge,
     "withdraw": _h_withdraw,
     "reclassify": _h_reclassify,
     "note": _h_note,

@@ -185,6 +185,11 @@ def case_moves_for(actor: Actor, case: Case) -> list[Move]:
             continue
         if move.name == "resume" and not case.paused_at:
             continue
+        # A merged case is taken out of its incident (unmerge), never reopened.
+        if move.name == "unmerge" and case.close_reason != "merged":
+            continue
+        if move.name == "reopen" and case.close_reason == "merged":
+            continue
         out.append(move)
     return out
 

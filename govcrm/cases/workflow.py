@@ -4,7 +4,8 @@ registered 受理 → dispatched 派单 → accepted 签收 → in_progress 办�
 → follow_up 回访 (after the centre's review 审核) → closed 结案.
 
 Rules enforced here and only here:
-- A case has exactly one current state; `closed` is left only by `reopen`.
+- A case has exactly one current state; `closed` is left only by `reopen`, or by `unmerge` for a
+  case merged into another (并案) while that lead case's reply has not been approved yet.
 - Each move names the states it may start from, the state it leads to (None: stays), and
   the roles that may make it. Unit roles may only move cases whose lead unit is in their subtree
   (checked in actions, which know the case).
@@ -121,6 +122,9 @@ MOVES: dict[str, Move] = {m.name: m for m in [
     _m("supervise", _("Supervise"), {S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.RETURNED}, None,
        {Role.SUPERVISOR, Role.ADMIN}, needs_reason=True),
     _m("merge", _("Merge into another case"), ALL_OPEN, S.CLOSED, CENTRE_DECIDERS, public=True),
+    # Take a merged case out of its incident again (back to the state it was merged from).
+    _m("unmerge", _("Take out of the merged incident"), {S.CLOSED}, None, CENTRE_DECIDERS, needs_reason=True,
+       public=True),
     _m("withdraw", _("Withdraw"), {S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.RETURNED},
        S.CLOSED, {Role.AGENT, *CENTRE_DECIDERS}, needs_reason=True, public=True),
     # Correct the category, type or urgency before dispatch (feeds the dispatch classifier's feedback).

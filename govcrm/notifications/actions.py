@@ -41,6 +41,8 @@ KIND_BY_MOVE = {
     "accept": Notification.Kind.ACCEPTED,
     "review": Notification.Kind.REPLIED,
     "resolve_first_contact": Notification.Kind.REPLIED,
+    # The lead case's reply, given to the reporter of a case merged into it (cases.actions).
+    "incident_reply": Notification.Kind.REPLIED,
     "follow_up": Notification.Kind.CLOSED,
     "withdraw": Notification.Kind.CLOSED,
 }

@@ -197,6 +197,13 @@ CONSOLE_ROWS = [
     get("intelligence:suggest", "/console/dispatch/suggest?description=路灯不亮",
         "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),
     post("intelligence:accept", "/console/dispatch/cases/{N}/accept/",         "LGN LGN 403 | 302 302 302 403 302 | 403 403 403 403 403 403"),  # noqa: E501
+    # Duplicate incidents (并案): proposals at intake for the centre's intake roles; the case panel wherever the
+    # case is visible (units see the incident, not proposals); merging for dispatchers, supervisors, admins.
+    get("incidents:similar", "/console/incidents/similar?description=路灯坏了",
+        "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),
+    get("incidents:case", "/console/incidents/cases/{S}/",                    "LGN LGN 403 | 200 200 200 200 200 | 404 200 200 404 404 404"),  # noqa: E501
+    post("incidents:merge", "/console/incidents/merge/",                      "LGN LGN 403 | 403 302 302 403 302 | 403 403 403 403 403 403",  # noqa: E501
+         data={"lead": "{N}", "cases": "{S}", "reason": "同一路灯"}),
     # The call centre's staff pages (hotline centre roles).
     get("callcentre:pop", "/channels/cti/pop/",                               "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
     post("callcentre:link", "/channels/cti/calls/no-such-call/link",          "LGN LGN 403 | 422 422 422 403 422 | 403 403 403 403 403 403",  # noqa: E501
