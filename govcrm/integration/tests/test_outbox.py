@@ -59,10 +59,14 @@ def test_one_insert_per_event_whatever_the_number_of_subscribers(city):
 
 def test_the_event_row_exists_iff_the_change_committed(city):
     sub, _ = subscriber(URL)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        register(city.actor("agent"), description="回滚的工单")
-        assert Delivery.objects.count() == 1  # written inside the transaction…
-        raise RuntimeError("the request fails after the case was written")
+    def failing_request():
+        with transaction.atomic():
+            register(city.actor("agent"), description="回滚的工单")
+            assert Delivery.objects.count() == 1  # written inside the transaction…
+            raise RuntimeError("the request fails after the case was written")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
     assert Delivery.objects.count() == 0  # …and gone with it
     assert not Case.objects.filter(description="回滚的工单").exists()
 
