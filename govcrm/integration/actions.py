@@ -18,6 +18,9 @@ Rules:
   while an earlier one is pending; a dead one no longer holds the later ones back.
 - A dead delivery is retried only by a person (console or admin): it gets a full round of attempts
   again; the log keeps counting.
+- A department system's account (`department_token_create`) is a staff account of the unit in a unit
+  role (handler by default), with no password: it signs in only with its unit-scoped API token, and
+  every move it makes is in the case history under its own name.
 """
 
 from __future__ import annotations
@@ -400,3 +403,42 @@ def delivery_retry(*, delivery_id: int, actor=None, now: dt.datetime | None = No
                      detail={"webhook_delivery": delivery.pk, "retry": True})
         transaction.on_commit(lambda: _enqueue([delivery.pk]))
     return delivery
+
+
+# --- department systems' accounts and tokens -------------------------------------------------------------
+
+DEPARTMENT_SCOPES = ("cases:read", "cases:write", "reference:read")
+
+
+def department_token_create(*, unit_code: str, role: str = "handler", username: str | None = None,
+                            name: str = "", expires_at: dt.datetime | None = None, actor=None) -> tuple[str, str]:
+    """Make (or reuse) the unit's system account and give it a new token limited to the unit's subtree.
+
+    Returns (username, token in clear, shown once).
+    """
+    from django.contrib.auth import get_user_model
+
+    from govcrm.organization.actions import api_token_create
+    from govcrm.organization.models import UNIT_ROLES, StaffProfile, Unit
+
+    unit = Unit.objects.filter(code=unit_code, active=True).first()
+    if unit is None:
+        raise NotFound(_("No active unit %(code)s.") % {"code": unit_code})
+    if role not in UNIT_ROLES:
+        message = _("A department system acts as a unit handler or manager.")
+        raise ValidationFailed(message, details={"role": message})
+    username = username or f"system-{unit.code}"
+    with transaction.atomic():
+        user, created = get_user_model().objects.get_or_create(username=username)
+        if created:
+            user.set_unusable_password()
+            user.save()
+        profile = StaffProfile.objects.filter(user=user).select_related("unit").first()
+        if profile is None:
+            StaffProfile.objects.create(user=user, role=role, unit=unit)
+        elif not unit.path.startswith(profile.unit.path) or profile.role not in UNIT_ROLES:
+            message = _("The account %(user)s works elsewhere; choose another username.") % {"user": username}
+            raise ValidationFailed(message, details={"username": message})
+        token = api_token_create(username=username, name=name or f"{unit.code} system", scopes=DEPARTMENT_SCOPES,
+                                 expires_at=expires_at, actor=actor, unit=unit.code)
+    return username, token
