@@ -15,11 +15,13 @@ Rules:
 - Search queries are normalised (NFKC, case-folded, spaces collapsed) and scrubbed: e-mail
   addresses and runs of six or more digits (phone, ID and case numbers) become `[email]` and
   `[number]`, so a citizen typing their own number into a search box does not store it.
-- Rows wait in a per-process buffer and are written with one bulk insert when `FLUSH_ROWS` rows
-  have gathered (on the request that fills it) or every `FLUSH_SECONDS` (a daemon thread), and at
-  exit. A crash (SIGKILL, power loss) loses at most the rows still in the buffer; a failed
-  write drops its batch with a warning. A page view must never fail or noticeably slow a request:
-  the request pays an append to a list (and, once per FLUSH_ROWS requests, the bulk insert).
+- The request pays for a tuple appended to a per-process buffer (a few microseconds): the
+  hashing, the referrer's resolution and the scrubbing happen when the buffer is written, by a
+  daemon thread every `FLUSH_SECONDS` or as soon as `FLUSH_ROWS` rows have gathered, and at exit;
+  one multi-row INSERT per table. The raw address waits in memory for those few seconds and is
+  never written. A crash (SIGKILL, power loss) loses the rows still in the buffer; a failed
+  write drops its batch with a warning; a buffer that cannot be written (database down) stops
+  taking rows at `MAX_ROWS_FACTOR` × FLUSH_ROWS. Recording never fails a request.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import unicodedata
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connections, router, transaction
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -117,65 +119,149 @@ def note_search(request, *, kind: str, query: str, results: int) -> None:
 
 # --- the buffer ------------------------------------------------------------------------------------
 
+MAX_ROWS_FACTOR = 20
+# A buffered page view: everything needed later, taken from the request as is (cheap).
+# (at, address, user_agent, view_name, route, namespace, kwargs, referer, host, language, status,
+#  duration_ms, searches)
+Raw = tuple
+
+_PV_COLUMNS = ("at", "session", "route", "path", "object_kind", "object_ref", "referrer_path", "referrer_site",
+               "search_query", "language", "status", "duration_ms")
+_PS_COLUMNS = ("at", "session", "kind", "query", "results", "language")
+
+
 class Buffer:
     """Rows of this process not yet written; see the module's rules."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._views: list[PageView] = []
-        self._searches: list[PortalSearch] = []
+        self._rows: list[Raw] = []
+        self._wake = threading.Event()
         self._thread_pid: int | None = None
+        self._resolved: dict[str, tuple[str, str]] = {}  # referrer path -> (view name, pattern)
+        self._sessions: dict[tuple, str] = {}  # (address, agent, day) -> hash, for one batch
 
     def __len__(self) -> int:
-        return len(self._views) + len(self._searches)
+        return len(self._rows)
 
-    def add(self, view: PageView | None, searches: list[PortalSearch]) -> None:
+    def add(self, raw: Raw) -> None:
         limit = int(getattr(settings, "GOVCRM_WEB_MINING_FLUSH_ROWS", 500))
         with self._lock:
-            if view is not None:
-                self._views.append(view)
-            self._searches.extend(searches)
-            full = len(self._views) + len(self._searches) >= limit
-        self._ensure_thread()
-        if full:
+            if len(self._rows) >= limit * MAX_ROWS_FACTOR:
+                return  # the writer is stuck (database down): drop rather than grow without bound
+            self._rows.append(raw)
+            full = len(self._rows) >= limit
+        if self._ensure_thread():
+            if full:
+                self._wake.set()
+        elif full:
             self.flush()
 
-    def take(self) -> tuple[list[PageView], list[PortalSearch]]:
+    def take(self) -> list[Raw]:
         with self._lock:
-            views, searches = self._views, self._searches
-            self._views, self._searches = [], []
-        return views, searches
+            rows, self._rows = self._rows, []
+        return rows
 
     def flush(self) -> int:
-        """Write what is buffered (one bulk insert per table); returns the rows written."""
-        views, searches = self.take()
-        if not views and not searches:
+        """Write what is buffered (one INSERT per table); returns the page views and searches written."""
+        rows = self.take()
+        if not rows:
             return 0
         try:
-            PageView.objects.bulk_create(views, batch_size=500)
-            PortalSearch.objects.bulk_create(searches, batch_size=500)
+            views, searches = self._build(rows)
+            with transaction.atomic():
+                _insert(PageView, _PV_COLUMNS, views)
+                _insert(PortalSearch, _PS_COLUMNS, searches)
         except Exception:
-            logger.warning("web mining: %d page views and %d searches lost (write failed)", len(views),
-                           len(searches), exc_info=True)
+            logger.warning("web mining: %d page views lost (write failed)", len(rows), exc_info=True)
             return 0
         return len(views) + len(searches)
 
-    def _ensure_thread(self) -> None:
+    def _build(self, rows: list[Raw]) -> tuple[list[tuple], list[tuple]]:
+        views, searches = [], []
+        self._sessions.clear()
+        if len(self._resolved) > 5000:
+            self._resolved.clear()
+        for (at, address, agent, name, route, namespace, kwargs, referer, host, language, status, duration,
+             noted) in rows:
+            day = timezone.localdate(at)
+            key = (address, agent, day)
+            session = self._sessions.get(key)
+            if session is None:
+                session = self._sessions[key] = session_hash(address, agent, day)
+            kind = ref = ""
+            for k, v in kwargs.items():
+                found = OBJECT_KWARGS.get((namespace, k))
+                if found:
+                    kind, ref = found, str(v)[:64]
+            referrer_path, referrer_site, search_query = self._referrer(referer, host)
+            views.append((at, session, name[:64], ("/" + route)[:200], kind, ref, referrer_path[:200],
+                          referrer_site[:100], search_query, language, status, duration))
+            for search_kind, query, results in noted:
+                text = normalise_query(query)
+                if text:
+                    searches.append((at, session, search_kind, text, results, language))
+        return views, searches
+
+    def _referrer(self, raw: str, host: str) -> tuple[str, str, str]:
+        """(pattern of our page, another site's host, the query when it came from a portal search)."""
+        if not raw:
+            return "", "", ""
+        parts = urlsplit(raw[:2000])
+        if parts.netloc and parts.netloc != host:
+            return "", parts.hostname or "", ""
+        path = parts.path or "/"
+        found = self._resolved.get(path)
+        if found is None:
+            try:
+                match = resolve(path)
+                found = (match.view_name or "", "/" + (match.route or ""))
+            except Resolver404:
+                found = ("", "")
+            self._resolved[path] = found
+        name, pattern = found
+        query = ""
+        if name in SEARCH_ROUTES:
+            query = normalise_query((parse_qs(parts.query).get("q") or [""])[0])
+        return pattern, "", query
+
+    def _ensure_thread(self) -> bool:
         seconds = float(getattr(settings, "GOVCRM_WEB_MINING_FLUSH_SECONDS", 5))
-        if seconds <= 0 or self._thread_pid == os.getpid():
-            return
+        if seconds <= 0:
+            return False
+        if self._thread_pid == os.getpid():
+            return True
         with self._lock:
-            if self._thread_pid == os.getpid():
-                return
-            self._thread_pid = os.getpid()  # after a fork, the child starts its own
-        threading.Thread(target=self._run, args=(seconds,), name="webmining-flush", daemon=True).start()
+            if self._thread_pid != os.getpid():
+                self._thread_pid = os.getpid()  # after a fork, the child starts its own
+                threading.Thread(target=self._run, args=(seconds,), name="webmining-flush", daemon=True).start()
+        return True
 
     def _run(self, seconds: float) -> None:
         while True:
-            time.sleep(seconds)
+            self._wake.wait(seconds)
+            self._wake.clear()
             if len(self):
                 close_old_connections()
                 self.flush()
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """One multi-row INSERT per chunk, without building model instances."""
+    if not rows:
+        return
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    # Names from the model's own metadata, values as parameters.
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) VALUES "  # noqa: S608
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    prepared = [[fields[c].get_db_prep_value(v, conn) for c, v in zip(columns, row, strict=True)] for row in rows]
+    chunk = max(1, 900 // len(columns))  # under SQLite's 999 parameters
+    with conn.cursor() as cursor:
+        for i in range(0, len(prepared), chunk):
+            part = prepared[i:i + chunk]
+            cursor.execute(head + ", ".join([one] * len(part)), [v for row in part for v in row])
 
 
 BUFFER = Buffer()
@@ -184,58 +270,22 @@ atexit.register(BUFFER.flush)
 
 # --- what a request becomes ------------------------------------------------------------------------
 
-def _route(match) -> tuple[str, str]:
-    return match.view_name or "", "/" + (match.route or "")
-
-
-def _referrer(request) -> tuple[str, str, str]:
-    """(pattern of our page, other site's host, the search query when it came from a portal search)."""
-    raw = request.META.get("HTTP_REFERER", "")
-    if not raw:
-        return "", "", ""
-    parts = urlsplit(raw[:2000])
-    if parts.netloc and parts.netloc != request.get_host():
-        return "", parts.hostname or "", ""
-    try:
-        match = resolve(parts.path or "/")
-    except Resolver404:
-        return "", "", ""
-    name, pattern = _route(match)
-    query = ""
-    if name in SEARCH_ROUTES:
-        query = normalise_query((parse_qs(parts.query).get("q") or [""])[0])
-    return pattern[:200], "", query
-
-
 def record(request, response, seconds: float) -> None:
-    """Turn a portal request into a buffered page view (and its searches); see the rules."""
+    """Buffer a portal request as a page view (with the searches its view noted); see the rules."""
     match = getattr(request, "resolver_match", None)
     if match is None or match.namespace not in PORTAL_NAMESPACES:
         return
-    if 300 <= response.status_code < 400 or getattr(request, "htmx", False):
+    status = response.status_code
+    if 300 <= status < 400 or "HTTP_HX_REQUEST" in request.META:
         return
     if not response.get("Content-Type", "").startswith("text/html"):
         return
-    now = timezone.now()
-    session = session_hash(client_address(request), request.META.get("HTTP_USER_AGENT", "")[:500],
-                           timezone.localdate(now))
-    language = (getattr(request, "LANGUAGE_CODE", "") or "")[:8]
-    name, pattern = _route(match)
-    kind = ref = ""
-    for key, value in match.kwargs.items():
-        found = OBJECT_KWARGS.get((match.namespace, key))
-        if found:
-            kind, ref = found, str(value)[:64]
-    referrer_path, referrer_site, search_query = _referrer(request)
-    view = PageView(at=now, session=session, route=name[:64], path=pattern[:200], object_kind=kind, object_ref=ref,
-                    referrer_path=referrer_path, referrer_site=referrer_site[:100], search_query=search_query,
-                    language=language, status=response.status_code,
-                    duration_ms=min(int(seconds * 1000), 2**31 - 1))
-    searches = [PortalSearch(at=now, session=session, kind=kind_, query=normalise_query(query), results=results,
-                             language=language)
-                for kind_, query, results in getattr(request, "_webmining_searches", ())
-                if normalise_query(query)]
-    BUFFER.add(view, searches)
+    meta = request.META
+    BUFFER.add((timezone.now(), client_address(request), meta.get("HTTP_USER_AGENT", "")[:500],
+                match.view_name or "", match.route or "", match.namespace, match.kwargs,
+                meta.get("HTTP_REFERER", ""), meta.get("HTTP_HOST") or meta.get("SERVER_NAME", ""),
+                (getattr(request, "LANGUAGE_CODE", "") or "")[:8], status, min(int(seconds * 1000), 2**31 - 1),
+                tuple(getattr(request, "_webmining_searches", ()))))
 
 
 class PageViewMiddleware:

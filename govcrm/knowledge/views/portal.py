@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from govcrm.common.errors import DomainError
+from govcrm.webmining.recorder import note_search
 
 from .. import queries
 from ..actions import search as knowledge_search
@@ -36,6 +37,7 @@ def help_search(request):
     results = None
     if q:
         results = knowledge_search(query=q, channel=Channel.PORTAL)
+        note_search(request, kind="knowledge", query=q, results=len(results))  # portal web mining
     return render(request, "knowledge/portal_search.html", {"q": q, "results": results})
 
 
