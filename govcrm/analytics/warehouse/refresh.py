@@ -18,6 +18,12 @@ Rules:
   id, and those of every reloaded case again (retention unlinks their citizen). An interaction
   linked to another case after it was loaded keeps its old link until `--full`.
 - Dimensions are small and replaced whole at every run; the date dimension spans the data.
+- Applications, portal page views and searches are loaded by `behaviour.py` (its rules there);
+  the citizen segments are recomputed from the facts (`analytics/segmentation.py`) at a full
+  rebuild and when the last segmentation is older than `SEGMENT_EVERY`; between two, a reloaded
+  citizen keeps its segment and a new one is in segment 0.
+- The operational database is read through the read replica when one is configured
+  (`common.replica.replica_reads()`, docs/deploy.md).
 - A warehouse loaded from another database (a restored older backup, another DATABASE_URL) is
   noticed by its last event not matching the source, and rebuilt whole: the warehouse is derived
   data, so backups leave it out (docs/backup.md).
@@ -41,13 +47,15 @@ from tqdm import tqdm
 
 from govcrm.cases.deadlines import calendar_from_db
 from govcrm.cases.models import CaseEvent, CaseType, Category, Channel
+from govcrm.common.replica import replica_reads
 from govcrm.organization.models import Area, Unit
 
-from . import connect, schema, source
+from . import behaviour, connect, schema, source
 
 OVERLAP = dt.timedelta(minutes=10)
 ID_SLACK = 1000
 REPAIR_CHUNK = 500
+SEGMENT_EVERY = dt.timedelta(hours=6)
 
 # Moves that hand the case to a unit as lead 主办, and moves that end a unit's holding of it.
 RECEIPTS = ("dispatch", "subdispatch", "transfer", "arbitrate", "reopen")
@@ -63,6 +71,10 @@ class RefreshResult:
     citizens: int
     interactions: int
     seconds: float
+    applications: int = 0
+    page_views: int = 0
+    searches: int = 0
+    segments: int | None = None  # segments stored by this run; None: segmentation was not due
 
 
 def _sql_list(values: Iterable[str]) -> str:
@@ -231,9 +243,6 @@ def _load_dimensions(con) -> None:
     _insert(con, "dim_category", rows)
     _insert(con, "dim_channel", _names(Channel))
     _insert(con, "dim_case_type", _names(CaseType))
-    _insert(con, "dim_segment", [(0, "unsegmented", "未细分", "Unsegmented",
-                                  "细分尚未计算：所有市民暂归此类。",
-                                  "Segmentation has not run yet: every citizen is here for now.")])
 
 
 def _load_dates(con) -> None:
@@ -281,9 +290,11 @@ def _load_citizens(con, since: dt.datetime | None, progress: bool) -> int:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE new_citizen AS
         SELECT k1.k AS citizen_key, s.kind, s.preferred_channel, s.language, s.consent_contact,
-               k2.k AS merged_into_key, CAST(0 AS SMALLINT) AS segment_key, s.source_updated_at
+               k2.k AS merged_into_key, coalesce(d.segment_key, CAST(0 AS SMALLINT)) AS segment_key,
+               s.source_updated_at
         FROM stage_citizen s JOIN citizen_keys k1 ON k1.id = s.citizen_id
         LEFT JOIN citizen_keys k2 ON k2.id = s.merged_into_id
+        LEFT JOIN dim_citizen d ON d.citizen_key = k1.k
     """)
     con.execute("DELETE FROM dim_citizen WHERE citizen_key IN (SELECT citizen_key FROM new_citizen)")
     con.execute("INSERT INTO dim_citizen SELECT * FROM new_citizen")
@@ -451,6 +462,13 @@ def _load_interactions(con, after: int | None, progress: bool) -> int:
 
 def refresh(*, full: bool = False, progress: bool = False, path: Path | None = None) -> RefreshResult:
     """Bring the warehouse up to date (incrementally, or from scratch with `full`)."""
+    with replica_reads():
+        return _refresh(full=full, progress=progress, path=path)
+
+
+def _refresh(*, full: bool, progress: bool, path: Path | None) -> RefreshResult:
+    from govcrm.analytics import segmentation
+
     started = time.monotonic()
     con = connect(path=path)
     in_transaction = False
@@ -476,13 +494,23 @@ def refresh(*, full: bool = False, progress: bool = False, path: Path | None = N
             max(event_wm - ID_SLACK, 0) if event_wm is not None else None, progress)
         n_inter = _load_interactions(con, max(interaction_wm - ID_SLACK, 0) if interaction_wm is not None else None,
                                      progress)
+        extra = behaviour.load(con, state, overlap=OVERLAP, id_slack=ID_SLACK, stage=_stage,
+                               pseudonymise=_pseudonymise, bar=lambda d, n: _bar(progress, d, n if progress else None),
+                               parse_wm=_parse_wm)
         _load_dates(con)
+        segmented = _parse_wm(state.get("segmented_at"))
+        n_segments = None
+        if full or segmented is None or dt.datetime.now(dt.UTC) - segmented >= SEGMENT_EVERY:
+            n_segments = len(segmentation.assign(con).segments)
+            segmented = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         _set_state(
             con,
             case_wm=_max_ts(con, "fact_case", "source_updated_at"),
             citizen_wm=_max_ts(con, "dim_citizen", "source_updated_at"),
             event_wm=con.execute("SELECT max(event_id) FROM fact_case_event").fetchone()[0],
             interaction_wm=con.execute("SELECT max(interaction_id) FROM fact_interaction").fetchone()[0],
+            application_wm=extra["application_wm"], page_view_wm=extra["page_view_wm"],
+            search_wm=extra["search_wm"], segmented_at=segmented.isoformat(),
             refreshed_at=dt.datetime.now(dt.UTC).isoformat(),
             **({"rebuilt_at": dt.datetime.now(dt.UTC).isoformat()} if full else {}),
         )
@@ -495,5 +523,7 @@ def refresh(*, full: bool = False, progress: bool = False, path: Path | None = N
     finally:
         con.close()
     return RefreshResult(full=full, cases=n_cases, events=n_events, repaired_cases=repaired, citizens=n_citizens,
-                         interactions=n_inter, seconds=time.monotonic() - started)
+                         interactions=n_inter, seconds=time.monotonic() - started,
+                         applications=extra["applications"], page_views=extra["page_views"],
+                         searches=extra["searches"], segments=n_segments)
 

@@ -18,17 +18,13 @@ Rules:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 # Tables in load order; export and the tests walk this list.
 DIMENSIONS = ("dim_date", "dim_unit", "dim_category", "dim_area", "dim_channel", "dim_case_type",
               "dim_segment", "dim_citizen")
 FACTS = ("fact_case", "fact_case_event", "fact_case_handling", "fact_interaction",
          "fact_application", "fact_page_view", "fact_search")
-# Tables whose source does not exist yet (service catalogue, portal web mining): created empty
-# with their planned columns, so that later loaders and the export already know them.
-RESERVED = ("fact_application", "fact_page_view", "fact_search")
-
 DDL = """
 CREATE TABLE IF NOT EXISTS etl_state (name VARCHAR, value VARCHAR);
 
@@ -55,11 +51,11 @@ CREATE TABLE IF NOT EXISTS dim_area (
 CREATE TABLE IF NOT EXISTS dim_channel (channel_key VARCHAR, name_zh VARCHAR, name_en VARCHAR);
 CREATE TABLE IF NOT EXISTS dim_case_type (case_type_key VARCHAR, name_zh VARCHAR, name_en VARCHAR);
 
--- Citizen segments: one placeholder row ('unsegmented') until segmentation (issue 6, part 5)
--- fills this table and dim_citizen.segment_key.
+-- Citizen segments (analytics/segmentation.py): key 0 is "too little activity to segment"; the
+-- others are clusters named from their centroid, with a key fixed by that name (stable across runs).
 CREATE TABLE IF NOT EXISTS dim_segment (
     segment_key SMALLINT, code VARCHAR, name_zh VARCHAR, name_en VARCHAR,
-    description_zh VARCHAR, description_en VARCHAR);
+    description_zh VARCHAR, description_en VARCHAR, citizens INTEGER, profile VARCHAR);
 
 CREATE TABLE IF NOT EXISTS dim_citizen (
     citizen_key VARCHAR, kind VARCHAR, preferred_channel VARCHAR, language VARCHAR,
@@ -103,16 +99,25 @@ CREATE TABLE IF NOT EXISTS fact_interaction (
     interaction_id BIGINT, channel VARCHAR, direction VARCHAR, citizen_key VARCHAR, case_id BIGINT,
     created_at TIMESTAMPTZ, date_key INTEGER, month_key INTEGER);
 
--- Reserved: no source yet (service catalogue and portal web mining are not built).
+-- Applications for catalogue services (govcrm/services): the online funnel started -> submitted ->
+-- approved. Dated by when the application was started.
 CREATE TABLE IF NOT EXISTS fact_application (
-    application_id BIGINT, service_code VARCHAR, citizen_key VARCHAR, channel VARCHAR, status VARCHAR,
-    started_at TIMESTAMPTZ, submitted_at TIMESTAMPTZ, decided_at TIMESTAMPTZ,
-    date_key INTEGER, month_key INTEGER);
+    application_id BIGINT, service_code VARCHAR, citizen_key VARCHAR, unit_key BIGINT, status VARCHAR,
+    language VARCHAR, started_at TIMESTAMPTZ, submitted_at TIMESTAMPTZ, decided_at TIMESTAMPTZ,
+    approved BOOLEAN, date_key INTEGER, month_key INTEGER, source_updated_at TIMESTAMPTZ);
+
+-- Portal web mining (govcrm/webmining): no address, no citizen; a session is a salted hash that
+-- changes every day. A page is its URL pattern; object_kind/object_ref name an article or a service.
 CREATE TABLE IF NOT EXISTS fact_page_view (
-    session_key VARCHAR, citizen_key VARCHAR, path VARCHAR, referrer_path VARCHAR, viewed_at TIMESTAMPTZ,
-    date_key INTEGER, month_key INTEGER);
+    view_id BIGINT, session_key VARCHAR, route VARCHAR, path VARCHAR, object_kind VARCHAR, object_ref VARCHAR,
+    referrer_path VARCHAR, referrer_site VARCHAR, search_query VARCHAR, language VARCHAR, status SMALLINT,
+    duration_ms INTEGER, viewed_at TIMESTAMPTZ, date_key INTEGER, month_key INTEGER);
+-- clicked_*: the first page of an article or a service opened from this search's result list, in
+-- the same session within 30 minutes (recomputed for the sessions a refresh touches).
 CREATE TABLE IF NOT EXISTS fact_search (
-    session_key VARCHAR, query VARCHAR, results INTEGER, searched_at TIMESTAMPTZ, date_key INTEGER, month_key INTEGER);
+    search_id BIGINT, session_key VARCHAR, kind VARCHAR, query VARCHAR, results INTEGER, language VARCHAR,
+    searched_at TIMESTAMPTZ, date_key INTEGER, month_key INTEGER,
+    clicked_kind VARCHAR, clicked_ref VARCHAR, clicked_at TIMESTAMPTZ);
 """
 
 

@@ -5,6 +5,10 @@ Rules:
   chunked cursor: a server-side cursor on PostgreSQL, SQLite's own lazy cursor, so memory stays
   at one batch whatever the table size. Values arrive raw (SQLite: datetimes as UTC text,
   booleans as 0/1); the loader casts them in DuckDB with the session in UTC.
+- Reads go to the read replica when one is configured (GOVCRM_REPLICA_URL, docs/deploy.md): the
+  refresh runs inside `common.replica.replica_reads()` and each batch runs on the connection of
+  its queryset's database (`qs.db`), so the primary serves no warehouse load. The watermarks
+  tolerate the replica's lag: what it has not replayed yet is read at the next run.
 - Personal data is not read: no names, identities, texts or addresses. The citizen id is turned
   into `citizen_key` here, before anything reaches the warehouse: HMAC-SHA256 under a key derived
   from GOVCRM_FIELD_KEY with its own label, so the key cannot be recomputed without the field key,
@@ -18,7 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -27,6 +31,7 @@ from govcrm.cases.models import Case, CaseEvent
 from govcrm.channels.models import Interaction
 from govcrm.citizens.crypto import derive_key
 from govcrm.citizens.models import Citizen
+from govcrm.webmining.models import PageView, PortalSearch
 
 BATCH = 50_000
 
@@ -55,7 +60,7 @@ def _as_text(*names: str) -> dict:
 def stream(qs: QuerySet, batch: int = BATCH) -> Iterator[list[tuple]]:
     """The rows of a values_list queryset, raw, in batches of at most `batch`."""
     sql, params = qs.query.sql_with_params()
-    cursor = connection.chunked_cursor()
+    cursor = connections[qs.db].chunked_cursor()
     try:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(batch):
@@ -151,6 +156,62 @@ def interactions(after_id: int | None = None, case_ids: list[int] | None = None)
         qs = qs.filter(case_id__in=case_ids)
     return qs.order_by().annotate(**_as_text("created_at")).values_list(
         "id", "channel", "direction", "citizen_id", "case_id", "t_created_at")
+
+
+PAGE_VIEW_COLUMNS: list[tuple[str, str]] = [
+    ("view_id", "BIGINT"), ("viewed_at", "TIMESTAMPTZ"), ("session_key", "VARCHAR"), ("route", "VARCHAR"),
+    ("path", "VARCHAR"), ("object_kind", "VARCHAR"), ("object_ref", "VARCHAR"), ("referrer_path", "VARCHAR"),
+    ("referrer_site", "VARCHAR"), ("search_query", "VARCHAR"), ("language", "VARCHAR"), ("status", "SMALLINT"),
+    ("duration_ms", "INTEGER"),
+]
+
+
+def page_views(after_id: int | None = None) -> QuerySet:
+    """Portal page views (govcrm/webmining; append-only, read by id). Nothing personal is in them."""
+    qs = PageView.objects.all()
+    if after_id is not None:
+        qs = qs.filter(id__gt=after_id)
+    return qs.order_by().annotate(**_as_text("at")).values_list(
+        "id", "t_at", "session", "route", "path", "object_kind", "object_ref", "referrer_path", "referrer_site",
+        "search_query", "language", "status", "duration_ms")
+
+
+SEARCH_COLUMNS: list[tuple[str, str]] = [
+    ("search_id", "BIGINT"), ("searched_at", "TIMESTAMPTZ"), ("session_key", "VARCHAR"), ("kind", "VARCHAR"),
+    ("query", "VARCHAR"), ("results", "INTEGER"), ("language", "VARCHAR"),
+]
+
+
+def searches(after_id: int | None = None) -> QuerySet:
+    qs = PortalSearch.objects.all()
+    if after_id is not None:
+        qs = qs.filter(id__gt=after_id)
+    return qs.order_by().annotate(**_as_text("at")).values_list(
+        "id", "t_at", "session", "kind", "query", "results", "language")
+
+
+APPLICATION_COLUMNS: list[tuple[str, str]] = [
+    ("application_id", "BIGINT"), ("service_code", "VARCHAR"), ("citizen_id", "BIGINT"), ("unit_key", "BIGINT"),
+    ("status", "VARCHAR"), ("language", "VARCHAR"), ("started_at", "TIMESTAMPTZ"), ("submitted_at", "TIMESTAMPTZ"),
+    ("decided_at", "TIMESTAMPTZ"), ("source_updated_at", "TIMESTAMPTZ"),
+]
+
+
+def applications_changed(since) -> QuerySet | None:
+    """Applications for catalogue services (govcrm/services) changed since a time; None when that app
+    is not installed. Form data, reasons and the workflow state stay out."""
+    from django.apps import apps
+
+    if not apps.is_installed("govcrm.services"):
+        return None
+    from govcrm.services.models import Application
+
+    qs = Application.objects.all()
+    if since is not None:
+        qs = qs.filter(updated_at__gte=since)
+    return qs.order_by().annotate(**_as_text("created_at", "submitted_at", "decided_at", "updated_at")).values_list(
+        "id", "service__code", "citizen_id", "unit_id", "status", "language", "t_created_at", "t_submitted_at",
+        "t_decided_at", "t_updated_at")
 
 
 def count(qs: QuerySet) -> int:
