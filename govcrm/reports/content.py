@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from govcrm.analytics import metrics
 from govcrm.analytics.queries import Table, _name, pct
@@ -113,9 +114,9 @@ def totals(con, period: Period, scope: str | None, as_of: dt.datetime) -> dict:
 
 def _summary(now: dict, before: dict, period: Period) -> Section:
     cases = Table("cases", _("Cases"), [_("Figure"), period.short_label(), period.previous().short_label(),
-                                        _("Change")], [])
+                                        pgettext("report", "Change")], [])
     for key, label in (("registered", _("Registered")), ("counted", _("Counted (not merged or withdrawn)")),
-                       ("closed", _("Closed"))):
+                       ("closed", pgettext("report", "Closed"))):
         cases.rows.append([label, now[key], before[key], now[key] - before[key]])
     rates = Table("rates", _("Rates"), [_("Rate"), "k", "n", f"{period.short_label()} (%)",
                                         f"{period.previous().short_label()} (%)", _("Change (points)"),
@@ -179,7 +180,8 @@ def _trend(con, period: Period, scope: str | None, as_of: dt.datetime) -> Sectio
         for r in rows:  # count_if over no rows is NULL
             r["counted"], r["closed"] = r["counted"] or 0, r["closed"] or 0
     names = [rate_name(c) for c in metrics.THREE_RATES]
-    table = Table("trend", _("Trend"), [_("Period"), _("From"), _("To"), _("Registered"), _("Counted"), _("Closed")]
+    closed = pgettext("report", "Closed")
+    table = Table("trend", _("Trend"), [_("Period"), _("From"), _("To"), _("Registered"), _("Counted"), closed]
                   + [f"{n} (%)" for n in names] + [f"{n} n" for n in names], [])
     for p, r in zip(periods, rows, strict=True):
         r = r or {"rows": 0, "counted": 0, "closed": 0, **{f"rate_{c}": None for c in metrics.THREE_RATES},
@@ -192,7 +194,7 @@ def _trend(con, period: Period, scope: str | None, as_of: dt.datetime) -> Sectio
         Chart(_("The three rates (%)"), "lines", labels,
               [(n, [row[6 + i] for row in table.rows]) for i, n in enumerate(names)]),
         Chart(_("Cases registered and closed"), "bars", labels,
-              [(_("Registered"), [row[3] for row in table.rows]), (_("Closed"), [row[5] for row in table.rows])]),
+              [(_("Registered"), [row[3] for row in table.rows]), (closed, [row[5] for row in table.rows])]),
     ]
     return Section("trend", _("Trend"), [table], charts=charts)
 
@@ -217,15 +219,15 @@ def _top_issues(con, period: Period, scope: str | None, as_of: dt.datetime) -> S
     cats = _categories(con, period, scope, as_of)
     total = sum(c["cases"] for c in cats)
     top = Table("top_categories", _("Top categories"),
-                [_("Rank"), _("Category"), _("Cases"), _("Share (%)"), _("Previous period"), _("Change"),
-                 _("Satisfaction rate (%)"), _("Satisfaction n")], [])
+                [_("Rank"), _("Category"), _("Cases"), _("Share (%)"), _("Previous period"),
+                 pgettext("report", "Change"), _("Satisfaction rate (%)"), _("Satisfaction n")], [])
     for i, c in enumerate(sorted(cats, key=lambda c: (-c["cases"], c["name"]))[:TOP_CATEGORIES], start=1):
         top.rows.append([i, c["name"], c["cases"], round(100 * c["cases"] / total, 1) if total else None,
                          c["previous"], c["cases"] - c["previous"], c["satisfaction"], c["n_satisfaction"]])
     rising = [c for c in cats if c["cases"] >= RISING_MIN and c["cases"] >= RISING_FACTOR * c["previous"]
               and c["cases"] > c["previous"]]
     rise = Table("rising_categories", _("Rising categories"),
-                 [_("Category"), _("Cases"), _("Previous period"), _("Change"), _("Change (%)")], [])
+                 [_("Category"), _("Cases"), _("Previous period"), pgettext("report", "Change"), _("Change (%)")], [])
     for c in sorted(rising, key=lambda c: (-(c["cases"] - c["previous"]), c["name"]))[:TOP_CATEGORIES]:
         rise.rows.append([c["name"], c["cases"], c["previous"], c["cases"] - c["previous"],
                           round(100 * (c["cases"] - c["previous"]) / c["previous"], 1) if c["previous"] else None])

@@ -19,6 +19,7 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
@@ -58,8 +59,13 @@ def text(value) -> str:
     return str(value)
 
 
+def plain(value: str) -> str:
+    """STSong-Light has no glyph for the middle dot (U+00B7) that titles use as a separator."""
+    return value.replace("·", "—")
+
+
 def _esc(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return plain(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _para(value, style: str = "cell") -> Paragraph:
@@ -73,7 +79,7 @@ def _ranking_view(columns: list[str], rows: list[list]) -> tuple[list[str], list
     blocks = (len(columns) - 1) // 7
     for b in range(blocks):
         base = 1 + 7 * b
-        out_cols += [columns[base], _("95% interval"), "n", columns[base + 6]]
+        out_cols += [columns[base], _("Interval (95%)"), "n", columns[base + 6]]
     out_rows = []
     for row in rows:
         out = [row[0]]
@@ -115,7 +121,11 @@ def _table(columns: list[str], rows: list[list], width: float) -> list[Flowable]
 def chart_drawing(chart: Chart, width: float, height: float = 62 * mm) -> Drawing:
     """A line chart of rates (0–100 %) or a bar chart of counts, with a legend."""
     drawing = Drawing(width, height)
-    drawing.add(String(0, height - 10, chart.title, fontName=FONT, fontSize=9))
+    drawing.add(String(0, height - 10, plain(chart.title), fontName=FONT, fontSize=9))
+    points = [[v for v in values if v is not None] for _name, values in chart.series]
+    if not any(points):
+        drawing.add(String(30, height / 2, plain(_("No figures for this period.")), fontName=FONT, fontSize=8))
+        return drawing
     plot = HorizontalLineChart() if chart.kind == "lines" else VerticalBarChart()
     plot.x, plot.y = 30, 28
     plot.width, plot.height = width - 150, height - 48
@@ -129,10 +139,13 @@ def chart_drawing(chart: Chart, width: float, height: float = 62 * mm) -> Drawin
     if chart.kind == "lines":
         plot.valueAxis.valueMax = 100
         plot.valueAxis.valueStep = 20
-        plot.joinedLines = 1
+        # reportlab draws a joined series only from two points on: with fewer, markers alone
+        plot.joinedLines = 1 if all(len(p) >= 2 for p in points) else 0
         for i in range(len(chart.series)):
             plot.lines[i].strokeColor = PALETTE[i % len(PALETTE)]
             plot.lines[i].strokeWidth = 1.5
+            # a marker per point: a period between two without figures still shows
+            plot.lines[i].symbol = makeMarker("FilledCircle", size=4, fillColor=PALETTE[i % len(PALETTE)])
     else:
         top = max([v for _n, values in chart.series for v in values if v is not None] or [0])
         plot.valueAxis.valueMax = max(5, top * 1.1)
@@ -145,7 +158,7 @@ def chart_drawing(chart: Chart, width: float, height: float = 62 * mm) -> Drawin
     legend.x, legend.y = width - 110, height - 24
     legend.fontName, legend.fontSize = FONT, 8
     legend.alignment = "right"
-    legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], name) for i, (name, _v) in enumerate(chart.series)]
+    legend.colorNamePairs = [(PALETTE[i % len(PALETTE)], plain(name)) for i, (name, _v) in enumerate(chart.series)]
     drawing.add(legend)
     return drawing
 
@@ -180,7 +193,7 @@ def render(report: ReportContent) -> bytes:
                              Paragraph(_esc(report.subtitle), STYLES["subtitle"])]
     for section in report.sections:
         story.extend(_section(section, width))
-    footer = _("GovCRM · %(title)s · page %%(page)d") % {"title": report.title}
+    footer = plain(_("GovCRM · %(title)s · page %%(page)d") % {"title": report.title})
 
     def on_page(canvas, doc_):
         canvas.saveState()

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from govcrm.common.errors import ValidationFailed
 
@@ -99,17 +100,16 @@ class Period:
             year, week, _day = self.start.isocalendar()
             return _("Week %(week)d of %(year)d (%(start)s to %(end)s)") % {
                 "week": week, "year": year, "start": self.start.isoformat(), "end": self.end.isoformat()}
-        return _("%(month)s %(year)d") % {"month": MONTH_NAMES[self.start.month - 1](), "year": self.start.year}
+        return _("%(month)s %(year)d") % {"month": MONTH_NAMES[self.start.month - 1], "year": self.start.year}
 
 
-def _month(n: int):
-    names = {1: "January", 2: "February", 3: "March", 4: "April", 5: "May", 6: "June", 7: "July",
-             8: "August", 9: "September", 10: "October", 11: "November", 12: "December"}
-    return lambda: _(names[n])
-
-
-# Django's own catalogue translates the month names (January → 一月).
-MONTH_NAMES = [_month(n) for n in range(1, 13)]
+# Month names in words (zh-hans: 1月 … 12月, so that "%(year)d年%(month)s" reads 2026年3月).
+MONTH_NAMES = [pgettext_lazy("report month", "January"), pgettext_lazy("report month", "February"),
+               pgettext_lazy("report month", "March"), pgettext_lazy("report month", "April"),
+               pgettext_lazy("report month", "May"), pgettext_lazy("report month", "June"),
+               pgettext_lazy("report month", "July"), pgettext_lazy("report month", "August"),
+               pgettext_lazy("report month", "September"), pgettext_lazy("report month", "October"),
+               pgettext_lazy("report month", "November"), pgettext_lazy("report month", "December")]
 
 
 def parse_date(value: str) -> dt.date:

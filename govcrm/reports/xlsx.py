@@ -8,6 +8,7 @@ import io
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -31,7 +32,7 @@ def render(report: ReportContent) -> bytes:
     book = Workbook()
     cover = book.active
     used: set[str] = set()
-    cover.title = sheet_title(_("Report"), used)
+    cover.title = sheet_title(pgettext("report", "Report"), used)
     bold = Font(bold=True)
     cover.append([report.title])
     cover["A1"].font = Font(bold=True, size=14)
