@@ -15,11 +15,13 @@ urlpatterns = [
     path("console/incidents/", include("govcrm.incidents.urls")),
     path("console/dispatch/", include("govcrm.intelligence.urls")),
     path("console/knowledge/", include("govcrm.knowledge.urls")),
+    path("console/applications/", include("govcrm.services.console_urls")),
     path("console/", include("govcrm.console.urls")),
     path("dashboards/", include("govcrm.analytics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("open311/v2/", include("govcrm.channels.open311.urls")),
     path("channels/", include("govcrm.channels.urls")),
     path("help/", include("govcrm.knowledge.portal_urls")),
+    path("services/", include("govcrm.services.portal_urls")),
     path("", include("govcrm.channels.portal.urls")),
 ]

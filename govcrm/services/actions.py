@@ -73,7 +73,7 @@ def process_definition_load(*, key: str, bpmn_xml: str, dmn_xml: str = "", sourc
         definition = ProcessDefinition.objects.create(
             key=key, version=last + 1, name=str(parsed.spec.description or key)[:200], bpmn_xml=bpmn_xml,
             dmn_xml=dmn_xml, checksum=digest, source=source[:255], created_by=actor)
-        audit_record(action="create", obj=definition, actor=actor,
+        audit_record(action="process.load", obj=definition, actor=actor,
                      detail={"key": key, "version": definition.version, "source": source})
     return definition, True
 
@@ -193,7 +193,7 @@ def application_submit(*, service: ServiceItem, citizen, raw_form: Any, uploads:
         })
         workflow = engine.start(parsed_definition(definition), process_data)
         _after_step(application, workflow, actor=None, now=now)
-        audit_record(action="create", obj=application, detail={"service": service.code})
+        audit_record(action="application.submit", obj=application, detail={"service": service.code})
     return application
 
 
@@ -260,7 +260,7 @@ def work_item_claim(*, work_item_id: int, actor, now: dt.datetime | None = None)
             _set_status(application, ApplicationStatus.IN_REVIEW, actor=actor, unit=profile.unit, now=now)
             application.version += 1
             application.save()
-        audit_record(action="update", obj=application, actor=actor, detail={"claim": item.task_spec})
+        audit_record(action="application.claim", obj=application, actor=actor, detail={"claim": item.task_spec})
     return item
 
 
@@ -287,7 +287,7 @@ def work_item_complete(*, work_item_id: int, actor, raw_answers: Any, now: dt.da
         events.record(application, "task_completed", actor=actor, unit=profile.unit, step=item.task_spec,
                       data=answers, note=str(answers.get("note", "")), at=now)
         _after_step(application, workflow, actor=actor, now=now)
-        audit_record(action="update", obj=application, actor=actor, detail={"complete": item.task_spec})
+        audit_record(action="application.decide", obj=application, actor=actor, detail={"complete": item.task_spec})
     return application
 
 

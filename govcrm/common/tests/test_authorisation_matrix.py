@@ -204,6 +204,16 @@ CONSOLE_ROWS = [
     get("incidents:case", "/console/incidents/cases/{S}/",                    "LGN LGN 403 | 200 200 200 200 200 | 404 200 200 404 404 404"),  # noqa: E501
     post("incidents:merge", "/console/incidents/merge/",                      "LGN LGN 403 | 403 302 302 403 302 | 403 403 403 403 403 403",  # noqa: E501
          data={"lead": "{N}", "cases": "{S}", "reason": "同一路灯"}),
+    # Applications for public services (services app): the centre reads every application (to answer
+    # callers), the responsible unit's subtree reads and works on it; only its handlers and managers
+    # may accept (claim) a task, and a task not yet accepted cannot be decided (409).
+    get("applications:queue", "/console/applications/",                      "LGN LGN 403 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    get("applications:detail", "/console/applications/{APP}/",               "LGN LGN 403 | 200 200 200 200 200 | 404 200 200 404 404 404"),  # noqa: E501
+    post("applications:claim", "/console/applications/{APP}/tasks/{WI}/claim/", "LGN LGN 403 | 403 403 403 403 403 | 404 302 302 404 404 404"),  # noqa: E501
+    post("applications:complete", "/console/applications/{APP}/tasks/{WI}/complete/", "LGN LGN 403 | 403 403 403 403 403 | 404 409 409 404 404 404",  # noqa: E501
+         data={"decision": "approve"}),
+    get("applications:material", "/console/applications/{APP}/materials/{MAT}/", "LGN LGN 403 | 200 200 200 200 200 | 404 200 200 404 404 404",  # noqa: E501
+        get_writes=("audit.AuditRecord",)),
     # The call centre's staff pages (hotline centre roles).
     get("callcentre:pop", "/channels/cti/pop/",                               "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
     post("callcentre:link", "/channels/cti/calls/no-such-call/link",          "LGN LGN 403 | 422 422 422 403 422 | 403 403 403 403 403 403",  # noqa: E501
@@ -271,6 +281,16 @@ PORTAL_ROWS = [
     get("portal:signin", "/signin/",                               "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
     get("portal:signin_code", "/signin/code/",                     "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302"),  # noqa: E501
     post("portal:signout", "/signout/",                            "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302"),  # noqa: E501
+    # The service catalogue: open pages; applying needs a citizen signed in to the portal, and an
+    # application is seen (and withdrawn) only by its citizen.
+    get("services:catalogue", "/services/",                        "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    get("services:item", "/services/{SVC}/",                       "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    get("services:apply", "/services/{SVC}/apply/",                "403 200 403 | 403 403 403 403 403 | 403 403 403 403 403 403"),  # noqa: E501
+    post("services:apply", "/services/{SVC}/apply/",               "403 422 403 | 403 403 403 403 403 | 403 403 403 403 403 403",  # noqa: E501
+         data={"name": ""}),
+    get("services:mine", "/services/mine/",                        "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
+    get("services:application", "/services/applications/{APP}/",  "404 200 404 | 404 404 404 404 404 | 404 404 404 404 404 404"),  # noqa: E501
+    post("services:withdraw", "/services/applications/{APP}/withdraw/", "404 302 404 | 404 404 404 404 404 | 404 404 404 404 404 404"),  # noqa: E501
     get("healthz", "/healthz",                                     "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
     post("set_language", "/i18n/setlang/",                         "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302",  # noqa: E501
          data={"language": "en", "next": "/"}),
@@ -477,6 +497,38 @@ class World:
         from govcrm.knowledge.actions import gap_record
 
         return gap_record(query="居住证续签需要哪些材料", channel="console").pk
+
+    # services: the senior allowance run by the Heping street office, applied for by the citizen of S
+    def make_SVC(self):  # noqa: N802
+        from govcrm.services.catalogue import ITEMS
+        from govcrm.services.loading import load_processes
+        from govcrm.services.models import ServiceItem
+
+        load_processes()
+        row = next(r for r in ITEMS if r["code"] == "senior-allowance")
+        fields = {k: v for k, v in row.items() if k not in {"code", "unit"}}
+        return ServiceItem.objects.create(code=row["code"], unit=self.city.street1, online=True, **fields).code
+
+    def make_APP(self):  # noqa: N802
+        from govcrm.citizens.models import Citizen
+        from govcrm.services.actions import Upload, application_submit
+        from govcrm.services.models import ServiceItem
+        from govcrm.services.tests.factories import PDF, senior_form
+
+        service = ServiceItem.objects.get(code=self["SVC"])
+        return application_submit(
+            service=service, citizen=Citizen.objects.get(pk=self["S_citizen"]), raw_form=senior_form(),
+            uploads=[Upload(key=k, name=f"{k}.pdf", data=PDF) for k in ("id_card", "hukou")]).number
+
+    def make_WI(self):  # noqa: N802
+        from govcrm.services.models import WorkItem
+
+        return WorkItem.objects.get(application__number=self["APP"], state="open").pk
+
+    def make_MAT(self):  # noqa: N802
+        from govcrm.services.models import ApplicationMaterial
+
+        return ApplicationMaterial.objects.filter(application__number=self["APP"]).first().pk
 
     # callers
     def prepare_callers(self, *, tokens: bool = True) -> None:
