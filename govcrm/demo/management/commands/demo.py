@@ -16,6 +16,7 @@ from govcrm.demo.dispatching import demo_classifier
 from govcrm.demo.generate import demo_generate
 from govcrm.demo.incidents import incidents_add
 from govcrm.knowledge.samples import samples_ensure
+from govcrm.services.demo import services_demo_ensure
 
 
 class Command(BaseCommand):
@@ -47,6 +48,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Services: {a.items_added} offline items added; {a.applications:,} past applications "
                               f"of {a.citizens:,} citizens.")
         added = samples_ensure()  # the knowledge base's sample articles, once
+        # the three online services with their BPMN processes, and sample applications (once)
+        self.stdout.write(services_demo_ensure(password=DEMO_PASSWORD).line)
         if opts["cases"] > 0:
             self._refresh_warehouse()
         self.stdout.write(f"Knowledge base: {added} sample articles added.")
