@@ -15,6 +15,7 @@ urlpatterns = [
     path("console/incidents/", include("govcrm.incidents.urls")),
     path("console/dispatch/", include("govcrm.intelligence.urls")),
     path("console/knowledge/", include("govcrm.knowledge.urls")),
+    path("console/integration/", include("govcrm.integration.urls")),
     path("console/applications/", include("govcrm.services.console_urls")),
     path("console/", include("govcrm.console.urls")),
     path("dashboards/", include("govcrm.analytics.urls")),

@@ -214,6 +214,11 @@ CONSOLE_ROWS = [
          data={"decision": "approve"}),
     get("applications:material", "/console/applications/{APP}/materials/{MAT}/", "LGN LGN 403 | 200 200 200 200 200 | 404 200 200 404 404 404",  # noqa: E501
         get_writes=("audit.AuditRecord",)),
+    # Webhook deliveries to department systems (integration): administrators only; a retry is a POST.
+    get("integration:deliveries", "/console/integration/",                    "LGN LGN 403 | 403 403 403 403 200 | 403 403 403 403 403 403"),  # noqa: E501
+    get("integration:delivery", "/console/integration/deliveries/{dead}/",    "LGN LGN 403 | 403 403 403 403 200 | 403 403 403 403 403 403"),  # noqa: E501
+    post("integration:retry", "/console/integration/deliveries/{dead}/retry/",
+         "LGN LGN 403 | 403 403 403 403 302 | 403 403 403 403 403 403"),
     # The call centre's staff pages (hotline centre roles).
     get("callcentre:pop", "/channels/cti/pop/",                               "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
     post("callcentre:link", "/channels/cti/calls/no-such-call/link",          "LGN LGN 403 | 422 422 422 403 422 | 403 403 403 403 403 403",  # noqa: E501
@@ -467,6 +472,16 @@ class World:
         self["S"], self["W"]
         warehouse_refresh(full=True)
         return ""
+
+    # integration: a webhook delivery of W's registration that ran out of attempts (a dead letter)
+    def make_dead(self):
+        from govcrm.integration.actions import subscriber_create
+        from govcrm.integration.models import Delivery
+
+        subscriber_create(name="water system", url="http://127.0.0.1:9/events", unit=self.city.water)
+        self["W"]
+        Delivery.objects.filter(subject=self["W"]).update(status=Delivery.Status.DEAD, attempts=10)
+        return Delivery.objects.filter(subject=self["W"]).first().pk
 
     # knowledge
     def make_KA(self):  # noqa: N802
