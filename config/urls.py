@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("console/topics/", include("govcrm.topics.urls")),
     path("console/incidents/", include("govcrm.incidents.urls")),
+    path("console/identity/", include("govcrm.identity.urls")),
+    path("console/mining/", include("govcrm.mining.urls")),
     path("console/dispatch/", include("govcrm.intelligence.urls")),
     path("console/knowledge/", include("govcrm.knowledge.urls")),
     path("console/integration/", include("govcrm.integration.urls")),
