@@ -281,7 +281,7 @@ def id_number(rng: random.Random, born: dt.date, local: bool, taken: set[str]) -
     places = LOCAL_PLACES if local else OTHER_PLACES
     for _ in range(40):
         body = f"{rng.choice(places)}{born:%Y%m%d}{rng.randrange(1000):03d}"
-        number = body + ric.calc_check_digit(body)
+        number = body + ric.calc_check_digit(body + "X")  # it reads the first 17 of 18 characters
         if number in taken:
             continue
         try:
