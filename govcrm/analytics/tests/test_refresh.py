@@ -108,6 +108,7 @@ def test_incremental_refresh_equals_full_rebuild_after_random_changes(city, sett
     # No overlap and no id slack: the incremental path reads only what changed.
     monkeypatch.setattr(refresh, "OVERLAP", refresh.dt.timedelta(0))
     monkeypatch.setattr(refresh, "ID_SLACK", 0)
+    monkeypatch.setattr(refresh, "SEGMENT_EVERY", refresh.dt.timedelta(0))
     rng = random.Random(6)
     agent = city.actor("agent")
     cases = [register(agent, area=rng.choice(["d1s1g1", "d2", None]), channel=rng.choice(["phone", "portal"]))
@@ -118,6 +119,15 @@ def test_incremental_refresh_equals_full_rebuild_after_random_changes(city, sett
 
     for case in cases[::2]:
         Interaction.objects.create(channel=case.channel, citizen=case.citizen, case=case, content="来电")
+    from govcrm.analytics.tests.test_behaviour import T0, application, search, service, view
+
+    item = service(city)
+    apps = [application(item, case.citizen, f"SQ20260310{i:05d}", "started", started=T0 + refresh.dt.timedelta(hours=i))
+            for i, case in enumerate(cases[:5])]
+    for i in range(6):
+        search(f"s{i % 3}".ljust(32, "0"), rng.choice(["居住证", "狗证"]), rng.randint(0, 2),
+               T0 + refresh.dt.timedelta(minutes=i))
+        view(f"s{i % 3}".ljust(32, "0"), "help:search", "/help/", T0 + refresh.dt.timedelta(minutes=i))
     first = run_refresh()
     assert first.full and first.cases == 14
     incremental_path = settings.GOVCRM_WAREHOUSE
@@ -143,6 +153,18 @@ def test_incremental_refresh_equals_full_rebuild_after_random_changes(city, sett
             move(handler, case, "reply", reply="迟到的答复。")
             changed += 1
     Interaction.objects.create(channel="sms", citizen=new[0].citizen, case=new[0], content="短信")
+    # Applications move on (late decisions) and new ones start; page views click earlier searches.
+    for app in apps[:3]:
+        app.status, app.submitted_at = "submitted", T0 + refresh.dt.timedelta(days=1)
+        app.save()
+    apps[0].status, apps[0].decided_at = "approved", T0 + refresh.dt.timedelta(days=2)
+    apps[0].save()
+    application(item, new[0].citizen, "SQ2026031100001", "started", started=T0 + refresh.dt.timedelta(days=1))
+    for i in range(6):
+        view(f"s{i % 3}".ljust(32, "0"), "help:article", "/help/<int:article_id>/",
+             T0 + refresh.dt.timedelta(minutes=i, seconds=30), kind="article", ref=str(i),
+             query=rng.choice(["居住证", "狗证"]))
+    search("s9".ljust(32, "0"), "社保", 0, T0 + refresh.dt.timedelta(hours=1))
     Interaction.objects.filter(case=cases[0]).update(citizen=None)  # as retention does, with a move below
     move(city.actor("supervisor"), cases[0], "note", reason="留存期满")  # the case is saved
     open_ = [c for c in Case.objects.exclude(status=Status.CLOSED).order_by("pk")]
@@ -163,6 +185,10 @@ def test_incremental_refresh_equals_full_rebuild_after_random_changes(city, sett
         assert incremental[table] == rebuilt[table], table
     assert len(incremental["fact_case"]) == Case.objects.count()
     assert len(incremental["fact_case_event"]) == CaseEvent.objects.count()
+    assert len(incremental["fact_application"]) == 6 and len(incremental["fact_page_view"]) == 12
+    assert len(incremental["fact_search"]) == 7
+    assert any(row[-3] is not None for row in incremental["fact_search"])  # some searches led to a click
+    assert incremental["dim_segment"]
     # A second incremental run with nothing new changes nothing.
     settings.GOVCRM_WAREHOUSE = incremental_path
     run_refresh()

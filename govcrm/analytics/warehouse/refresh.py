@@ -478,7 +478,7 @@ def _refresh(*, full: bool, progress: bool, path: Path | None) -> RefreshResult:
         con.execute("BEGIN TRANSACTION")
         in_transaction = True
         state = _state(con)
-        if full or "case_wm" not in state or _source_replaced(con):
+        if full or "refreshed_at" not in state or _source_replaced(con):
             full = True
             for table in (*schema.FACTS, "dim_citizen"):
                 con.execute(f"DELETE FROM {table}")
