@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 
 import httpx
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -117,13 +117,13 @@ def reference_codes() -> cloudevents.Refs:
 # --- writing the outbox -----------------------------------------------------------------------------
 
 
-def _write(matched: list[SubscriberRef], envelope: dict, now: dt.datetime, *, ignore_conflicts=False) -> list[int]:
+def _write(matched: list[SubscriberRef], envelope: dict, now: dt.datetime) -> list[int]:
     rows = [
         Delivery(subscriber_id=s.id, event_id=envelope["id"], event_type=envelope["type"],
                  subject=envelope["subject"], payload=envelope, next_attempt_at=now, created_at=now)
         for s in matched
     ]
-    created = Delivery.objects.bulk_create(rows, ignore_conflicts=ignore_conflicts)  # one INSERT statement
+    created = Delivery.objects.bulk_create(rows)  # one INSERT statement
     ids = [d.pk for d in created if d.pk is not None]
     if ids:
         transaction.on_commit(lambda: _enqueue(ids))
@@ -158,7 +158,7 @@ def webhooks_for_case_event(*, case, event) -> int:
     return len(_write(matched, cloudevents.case_envelope(case, event, refs), timezone.now()))
 
 
-def webhooks_for_application_event(*, event, now: dt.datetime | None = None) -> int:
+def webhooks_for_application_event(*, event, now: dt.datetime | None = None, catching_up: bool = False) -> int:
     """Queue an application event (services app) for the subscribers it matches; safe to call twice."""
     subscribers = active_subscribers()
     if not subscribers:
@@ -167,13 +167,23 @@ def webhooks_for_application_event(*, event, now: dt.datetime | None = None) -> 
     event_type = cloudevents.application_type(event.kind)
     refs = reference_codes()
     paths = tuple(refs.units[pk][1] for pk in {application.unit_id, event.unit_id} if pk in refs.units)
-    # Subscribers made after the event do not get it (as for case events); no category on applications.
-    matched = [s for s in subscribers if s.created_at <= event.at and s.matches(event_type, paths, None)]
+    # No category on applications. Catching up, a subscriber made after the event does not get it
+    # (as for case events, which only go to the subscribers of their moment).
+    matched = [s for s in subscribers if (not catching_up or s.created_at <= event.at)
+               and s.matches(event_type, paths, None)]
     if not matched:
         return 0
     envelope = cloudevents.application_envelope(application, event, refs, application.service.code)
-    with transaction.atomic():
-        return len(_write(matched, envelope, now or timezone.now(), ignore_conflicts=True))
+    written = set(Delivery.objects.filter(event_id=envelope["id"], subscriber_id__in=[s.id for s in matched])
+                  .values_list("subscriber_id", flat=True))
+    matched = [s for s in matched if s.id not in written]
+    if not matched:
+        return 0
+    try:
+        with transaction.atomic():
+            return len(_write(matched, envelope, now or timezone.now()))
+    except IntegrityError:  # the receiver and the sweep met: the other one wrote it
+        return 0
 
 
 def on_application_event(sender, event, **kwargs) -> None:
@@ -197,7 +207,8 @@ def application_events_catch_up(*, now: dt.datetime | None = None, days: int = 2
         return 0
     ids = {cloudevents.event_id("application-event", e.pk): e for e in events}
     done = set(Delivery.objects.filter(event_id__in=list(ids)).values_list("event_id", flat=True))
-    return sum(webhooks_for_application_event(event=e, now=now) for i, e in ids.items() if i not in done)
+    return sum(webhooks_for_application_event(event=e, now=now, catching_up=True)
+               for i, e in ids.items() if i not in done)
 
 
 # --- subscribers --------------------------------------------------------------------------------------

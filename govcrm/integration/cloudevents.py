@@ -62,7 +62,7 @@ CASE_EVENT_DATA_KEYS = frozenset({
     "level", "into", "from", "resolved", "satisfied", "rating", "changes", "channel",
 })
 # Keys of ApplicationEvent.data passed on (task names and decisions, not the citizen's form answers).
-APPLICATION_EVENT_DATA_KEYS = frozenset({"task", "role", "timer", "outputs", "decision", "result", "material"})
+APPLICATION_EVENT_DATA_KEYS = frozenset({"task", "role", "timer", "decision", "eligible", "rule_reason", "key"})
 
 
 def case_type(action: str) -> str:
