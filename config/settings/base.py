@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "govcrm.intelligence",
     "govcrm.topics",
     "govcrm.incidents",
+    "govcrm.mining",
     "govcrm.analytics",
     "govcrm.webmining",
     "govcrm.knowledge",
@@ -249,6 +250,9 @@ GOVCRM_NOTIFY_LEASE_SECONDS = int(os.environ.get("GOVCRM_NOTIFY_LEASE_SECONDS", 
 GOVCRM_INCIDENT_WINDOW_DAYS = float(os.environ.get("GOVCRM_INCIDENT_WINDOW_DAYS", "7"))
 GOVCRM_INCIDENT_RADIUS_M = float(os.environ.get("GOVCRM_INCIDENT_RADIUS_M", "500"))
 GOVCRM_NOTIFY_SWEEP_SECONDS = int(os.environ.get("GOVCRM_NOTIFY_SWEEP_SECONDS", "60"))
+# Process mining (govcrm/mining): at most this many cases per mined log (newest first; the page says so).
+GOVCRM_MINING_MAX_CASES = int(os.environ.get("GOVCRM_MINING_MAX_CASES", "20000"))
+# How often `govcrm worker` sweeps the outbox for due notifications (retries, lost enqueues).
 
 # --- Channel interfaces (kept stable: they are checked from outside) ------------------------------
 # Open311 GeoReport v2: the jurisdiction this endpoint serves.

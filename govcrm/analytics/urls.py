@@ -2,11 +2,17 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_web
 
 app_name = "analytics"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("rankings/", views.rankings, name="rankings"),
     path("export/<str:page>/<str:table>.<str:fmt>", views.export, name="export"),
+    # Portal web mining and citizen segments (views_web.py)
+    path("web/", views_web.web_usage, name="web"),
+    path("web/export/<str:table>.<str:fmt>", views_web.web_export, name="web_export"),
+    path("segments/", views_web.segments, name="segments"),
+    path("segments/export.<str:fmt>", views_web.segments_export, name="segments_export"),
+    path("segments/<int:key>/outreach.<str:fmt>", views_web.outreach_export, name="outreach"),
 ]

@@ -169,8 +169,6 @@ CONSOLE_ROWS = [
                "case_type": "complaint", "urgency": "normal", "description": "建设路路灯不亮", "area": "d1s1g1"}),
     get("console:intake_lookup", "/console/intake/lookup?phone=13800138000",  "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403",  # noqa: E501
         needs=("S",)),
-    # The next best action beside the caller lookup: the centre's intake roles, like the lookup itself.
-    get("personal:nba", "/console/personal/citizens/{S_citizen}/nba",          "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
     get("console:intake_categories", "/console/intake/categories?category_q=路灯",
         "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),
     get("console:search", "/console/search/?q=路灯",                           "LGN LGN 403 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
@@ -231,6 +229,10 @@ CONSOLE_ROWS = [
          data={"reached": "yes", "resolved": "yes", "satisfied": "yes", "rating": "5", "note": ""}),
     get("fax:upload", "/channels/fax/upload/",                                "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
 ]
+    # Process mining: supervisors, analysts and administrators see the city, a unit manager its subtree.
+    get("mining:overview", "/console/mining/",                                "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
+    get("mining:export_xes", "/console/mining/export.xes",                    "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
+    get("mining:export_csv", "/console/mining/export.csv",                    "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
 
 # The knowledge base in the console. KA is owned by the Heping street office: knowledge managers are
 # supervisors and administrators (every article) and unit managers (their subtree's articles: the
@@ -288,8 +290,6 @@ PORTAL_ROWS = [
     get("portal:signin", "/signin/",                               "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
     get("portal:signin_code", "/signin/code/",                     "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302"),  # noqa: E501
     post("portal:signout", "/signout/",                            "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302"),  # noqa: E501
-    # Suggestions and reminders: a page for everyone, personal only for the signed-in citizen.
-    get("for_you:index", "/for-you/",                              "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
     # The service catalogue: open pages; applying needs a citizen signed in to the portal, and an
     # application is seen (and withdrawn) only by its citizen.
     get("services:catalogue", "/services/",                        "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
