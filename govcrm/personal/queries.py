@@ -34,6 +34,7 @@ from govcrm.cases.workflow import Status
 from govcrm.citizens import identities
 from govcrm.citizens.models import Citizen, Identity
 from govcrm.citizens.queries import CLEAR_FOR
+from govcrm.common.reference import cached
 from govcrm.services.models import Application, ApplicationStatus, ServiceItem
 
 from . import notices as rules
@@ -69,6 +70,7 @@ class Model:
     cooccurrence: Cooccurrence
     services: dict[str, ServiceInfo]
     min_age: dict[str, int]
+    rules: list[ProactiveRule]  # active, with their services
 
 
 _model: Model | None = None
@@ -83,9 +85,12 @@ def _signature() -> tuple:
 
 
 def model() -> Model:
-    """The co-occurrence model and the catalogue, rebuilt when applications, items or rules changed."""
+    """The co-occurrence model, the catalogue and the rules, rebuilt when applications, items or rules
+    changed. Whether they changed is asked at most every 30 s per process (the reference cache's TTL):
+    a new application reaches the other citizens' suggestions within that time; the citizen's own
+    applications are always read live (`applications_of`)."""
     global _model
-    signature = _signature()
+    signature = cached("personal:signature", _signature)
     current = _model
     if current is not None and current.signature == signature:
         return current
@@ -99,7 +104,8 @@ def model() -> Model:
                     for s in ServiceItem.objects.filter(active=True)}
         min_age = {code: age for code, age in ProactiveRule.objects.filter(
             kind=ProactiveRule.Kind.AGE, active=True).values_list("service__code", "min_age")}
-        _model = Model(signature, Cooccurrence(histories.values()), services, min_age)
+        active = list(ProactiveRule.objects.filter(active=True).select_related("service", "renew_with"))
+        _model = Model(signature, Cooccurrence(histories.values()), services, min_age, active)
         return _model
 
 
@@ -148,8 +154,9 @@ class ServiceSuggestion:
 
 
 def recommendations(citizen: Citizen, *, language: str, today: dt.date, applied: list[AppliedFor] | None = None,
-                    profile: Profile | None = None, k: int = RECOMMENDED) -> list[ServiceSuggestion]:
-    m = model()
+                    profile: Profile | None = None, k: int = RECOMMENDED, m: Model | None = None,
+                    ) -> list[ServiceSuggestion]:
+    m = m or model()
     applied = applications_of(citizen, language) if applied is None else applied
     profile = profile or profile_for(citizen, today=today)
     history = {a.code for a in applied}
@@ -186,19 +193,17 @@ class ArticleSuggestion:
 
 def articles_for(citizen: Citizen, services: list[ServiceSuggestion], *, language: str,
                  limit: int = ARTICLES) -> list[ArticleSuggestion]:
-    from govcrm.knowledge.queries import public_list, suggestions
+    from govcrm.knowledge.queries import public_list
 
     out: list[ArticleSuggestion] = []
     seen: set[int] = set()
     for s in services:
         if len(out) >= limit:
             return out
-        found = suggestions(s.name, language=language, limit=1) or suggestions(s.name, limit=1)
-        for hit in found:
-            if hit.article_id not in seen:
-                seen.add(hit.article_id)
-                out.append(ArticleSuggestion(hit.article_id, hit.version.title,
-                                             _("About “%(service)s”.") % {"service": s.name}))
+        hit = cached(f"personal:article:{s.code}:{language}", lambda s=s: _article_for(s.name, language))
+        if hit is not None and hit[0] not in seen:
+            seen.add(hit[0])
+            out.append(ArticleSuggestion(hit[0], hit[1], _("About “%(service)s”.") % {"service": s.name}))
     since = timezone.now() - dt.timedelta(days=365)
     recent = (Case.objects.filter(citizen=citizen, created_at__gte=since).select_related("category")
               .order_by("-created_at")[:5])
@@ -216,6 +221,14 @@ def articles_for(citizen: Citizen, services: list[ServiceSuggestion], *, languag
     return out[:limit]
 
 
+def _article_for(name: str, language: str) -> tuple[int, str] | None:
+    """(id, title) of the best valid published article for a service's name, in the language if it has one."""
+    from govcrm.knowledge.queries import suggestions
+
+    found = suggestions(name, language=language, limit=1) or suggestions(name, limit=1)
+    return (found[0].article_id, found[0].version.title) if found else None
+
+
 # --- proactive notices ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Notice:
@@ -230,13 +243,13 @@ class Notice:
 
 
 def notices_for(citizen: Citizen, *, language: str, today: dt.date, applied: list[AppliedFor] | None = None,
-                profile: Profile | None = None, show_birthdays: bool = True) -> list[Notice]:
-    m = model()
+                profile: Profile | None = None, show_birthdays: bool = True, m: Model | None = None) -> list[Notice]:
+    m = m or model()
     applied = applications_of(citizen, language) if applied is None else applied
     profile = profile or profile_for(citizen, today=today)
     cal = calendar_from_db()
     out: list[Notice] = []
-    active = list(ProactiveRule.objects.filter(active=True).select_related("service", "renew_with"))
+    active = m.rules
     by_code: dict[str, list[AppliedFor]] = defaultdict(list)
     for a in applied:
         by_code[a.code].append(a)
@@ -309,10 +322,11 @@ class ForYou:
 
 def for_citizen(citizen: Citizen, *, language: str, today: dt.date | None = None) -> ForYou:
     today = today or timezone.localdate()
+    m = model()
     applied = applications_of(citizen, language)
     profile = profile_for(citizen, today=today)
-    notices = notices_for(citizen, language=language, today=today, applied=applied, profile=profile)
-    services = recommendations(citizen, language=language, today=today, applied=applied, profile=profile)
+    notices = notices_for(citizen, language=language, today=today, applied=applied, profile=profile, m=m)
+    services = recommendations(citizen, language=language, today=today, applied=applied, profile=profile, m=m)
     noticed = {n.code for n in notices}
     services = [s for s in services if s.code not in noticed]
     return ForYou(notices, services, articles_for(citizen, services, language=language),
@@ -367,9 +381,11 @@ def next_best_action(actor, citizen: Citizen, *, language: str, today: dt.date |
     applied = applications_of(citizen, language)
     profile = profile_for(citizen, today=today)
     show_birthdays = actor.role in CLEAR_FOR[identities.ID_CARD]
+    m = model()
     notices = notices_for(citizen, language=language, today=today, applied=applied, profile=profile,
-                          show_birthdays=show_birthdays)
-    services = recommendations(citizen, language=language, today=today, applied=applied, profile=profile, k=3)
+                          show_birthdays=show_birthdays, m=m)
+    services = recommendations(citizen, language=language, today=today, applied=applied, profile=profile, k=3,
+                               m=m)
     noticed = {n.code for n in notices}
     services = [s for s in services if s.code not in noticed]
     return NextBestAction(citizen.pk, open_cases, follow_ups, unsatisfied, notices,
