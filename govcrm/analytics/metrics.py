@@ -143,14 +143,18 @@ def _as_of(as_of: dt.datetime | None) -> dt.datetime:
 
 def rates_query(codes: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...], *,
                 months: tuple[int, int] | None = None, unit_path: str | None = None,
-                category_key: int | None = None, extra: dict[str, str] | None = None) -> str:
+                category_key: int | None = None, area_path: str | None = None,
+                extra: dict[str, str] | None = None, dates: tuple[int, int] | None = None) -> str:
     """SQL computing the given rates (one fact table) grouped by `by`; parameter $as_of.
 
     One scan of the fact table counting, per group, the rows meeting each denominator and
     numerator; names are looked up per group afterwards and the Wilson bounds computed. `extra`
     adds counts of other row conditions ({name: SQL condition}). `unit_path` keeps the rows of a
     unit's subtree (parameter $unit_path), `category_key` those of a category at any of its three
-    levels (parameter $category_key).
+    levels (parameter $category_key), `area_path` those located in an area's subtree (parameter
+    $area_path; cases with no area are left out). `dates` (yyyymmdd, both included) keeps the rows
+    of those local days (`date_key`: a case's registration day, a receipt's day), for periods that
+    are not months (the weekly report).
     """
     if not codes:
         raise MetricsError("no rate asked for")
@@ -189,6 +193,8 @@ def rates_query(codes: list[str] | tuple[str, ...], by: list[str] | tuple[str, .
     where = ["true"]
     if months:
         where.append(f"f.{first.month_column} BETWEEN {int(months[0])} AND {int(months[1])}")
+    if dates:
+        where.append(f"f.date_key BETWEEN {int(dates[0])} AND {int(dates[1])}")
     if unit_path is not None:
         join = _UNIT_JOIN.format(**fmt)
         if join not in joins:
@@ -199,6 +205,10 @@ def rates_query(codes: list[str] | tuple[str, ...], by: list[str] | tuple[str, .
         if join not in joins:
             joins.append(join)
         where.append("(c.l1_key = $category_key OR c.l2_key = $category_key OR c.category_key = $category_key)")
+    if area_path is not None:
+        if _AREA_JOIN not in joins:
+            joins.append(_AREA_JOIN)
+        where.append("starts_with(a.path, $area_path)")
     counts = ["count(*) AS rows"]
     for r in rates:
         # count_if is about twice as fast as count(*) FILTER (WHERE …) in DuckDB 2.0; a numerator
@@ -213,16 +223,19 @@ def rates_query(codes: list[str] | tuple[str, ...], by: list[str] | tuple[str, .
     return f"SELECT g.*, {', '.join(names) or '1 AS one'} FROM ({grouped}) g {' '.join(name_joins)} ORDER BY {order}"
 
 
-def rates(con, codes, by, *, months=None, unit_path=None, category_key=None, extra=None,
-          as_of=None) -> list[dict]:
+def rates(con, codes, by, *, months=None, unit_path=None, category_key=None, area_path=None, extra=None,
+          as_of=None, dates=None) -> list[dict]:
     """Rows of {k0.., name_zh0.., name_en0.., rows, n_<rate>, k_<rate>, rate_<rate>, low_<rate>,
     high_<rate>, and each count of `extra`}."""
-    sql = rates_query(codes, by, months=months, unit_path=unit_path, category_key=category_key, extra=extra)
+    sql = rates_query(codes, by, months=months, unit_path=unit_path, category_key=category_key,
+                      area_path=area_path, extra=extra, dates=dates)
     params = {"as_of": _as_of(as_of)} if "$as_of" in sql else {}
     if unit_path is not None:
         params["unit_path"] = unit_path
     if category_key is not None:
         params["category_key"] = int(category_key)
+    if area_path is not None:
+        params["area_path"] = area_path
     cur = con.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return _with_intervals([dict(zip(cols, row, strict=True)) for row in cur.fetchall()], codes)
@@ -233,24 +246,30 @@ def _with_intervals(rows: list[dict], codes) -> list[dict]:
     groups the long interval expressions cost DuckDB more planning time than the whole scan."""
     for row in rows:
         for code in codes:
-            k, n = row[f"k_{code}"], row[f"n_{code}"]
+            # count_if over no rows is NULL (an ungrouped query of an empty period): no cases
+            k, n = row[f"k_{code}"] or 0, row[f"n_{code}"] or 0
+            row[f"k_{code}"], row[f"n_{code}"] = k, n
             row[f"rate_{code}"] = k / n if n else None
             row[f"low_{code}"], row[f"high_{code}"] = wilson(k, n)
     return rows
 
 
-def ranking(con, code: str, level: str, month: int, *, min_n: int = 1, unit_path: str | None = None,
-            category_key: int | None = None, as_of=None) -> list[dict]:
+def ranking(con, code: str, level: str, month: int | None, *, min_n: int = 1, unit_path: str | None = None,
+            category_key: int | None = None, area_path: str | None = None, as_of=None,
+            dates: tuple[int, int] | None = None) -> list[dict]:
     """One month's ranking of the units of a level by one rate, with its Wilson interval:
     `rank` by the rate, `cautious_rank` by the bound worse for the unit; listed by cautious rank.
-    `unit_path` and `category_key` narrow the cases as in `rates`."""
+    `unit_path`, `category_key` and `area_path` narrow the cases as in `rates`; `dates` (with `month`
+    None) ranks another period, a week (the weekly report)."""
     if code not in RATES:
         raise MetricsError(f"unknown rate: {code}")
     if level not in UNIT_DIMENSIONS:
         raise MetricsError(f"rankings are by unit level ({', '.join(sorted(UNIT_DIMENSIONS))}), not {level}")
     rate = RATES[code]
-    rows = [r for r in rates(con, [code], [level], months=(month, month), unit_path=unit_path,
-                             category_key=category_key, as_of=as_of)
+    if (month is None) == (dates is None):
+        raise MetricsError("a ranking is of one month or of a range of dates")
+    rows = [r for r in rates(con, [code], [level], months=(month, month) if month else None, dates=dates,
+                             unit_path=unit_path, category_key=category_key, area_path=area_path, as_of=as_of)
             if r["k0"] is not None and r[f"n_{code}"] >= max(min_n, 1)]
     sign = 1 if rate.higher_is_better else -1
     _rank(rows, lambda r: sign * r[f"rate_{code}"], "rank")
@@ -336,3 +355,91 @@ def requests_per_10k(con, level: str = "street", months: tuple[int, int] | None 
             item.update(per_10k=None, low=None, high=None)
         out.append(item)
     return out
+
+
+def _filter_sql(*, months=None, unit_path=None, category_key=None, area_path=None,
+                unit_column: str = "unit_key") -> tuple[str, str, dict]:
+    """(joins, where, params) narrowing fact_case rows `f` as `rates` does."""
+    joins, where, params = [], [COUNTED], {}
+    if months:
+        where.append(f"f.month_key BETWEEN {int(months[0])} AND {int(months[1])}")
+    if unit_path is not None:
+        joins.append(f"JOIN dim_unit u ON u.unit_key = f.{unit_column}")
+        where.append("starts_with(u.path, $unit_path)")
+        params["unit_path"] = unit_path
+    if category_key is not None:
+        joins.append(_CATEGORY_JOIN)
+        where.append("(c.l1_key = $category_key OR c.l2_key = $category_key OR c.category_key = $category_key)")
+        params["category_key"] = int(category_key)
+    if area_path is not None:
+        joins.append(_AREA_JOIN)
+        where.append("starts_with(a.path, $area_path)")
+        params["area_path"] = area_path
+    return " ".join(joins), " AND ".join(where), params
+
+
+def requests_per_10k_by_area(con, level: str, *, months=None, unit_path=None, category_key=None,
+                             area_path=None) -> list[dict]:
+    """Every area of a level (inside `area_path` if given) with its counted cases over the whole
+    period, narrowed like `rates`, and the cases per 10,000 residents with an exact Poisson
+    interval; an area without cases is listed with 0, one without population gets no rate.
+    Rows: {area_key, code, name_zh, name_en, population, cases, per_10k, low, high}, by code."""
+    if level not in AREA_LEVELS:
+        raise MetricsError(f"unknown area level: {level}")
+    joins, where, params = _filter_sql(months=months, unit_path=unit_path, category_key=category_key)
+    # the area join of the filter is the one that gives the level's key
+    joins = f"{joins} {_AREA_JOIN}"
+    params["level"] = level
+    params["area_path"] = area_path or "/"
+    cur = con.execute(f"""
+        WITH n AS (
+            SELECT a.{AREA_LEVELS[level]} AS area_key, count(*) AS cases
+            FROM fact_case f {joins} WHERE {where} GROUP BY 1
+        )
+        SELECT d.area_key, d.code, d.name_zh, d.name_en, d.population_effective AS population,
+               coalesce(n.cases, 0) AS cases
+        FROM dim_area d LEFT JOIN n USING (area_key)
+        WHERE d.level = $level AND starts_with(d.path, $area_path) ORDER BY d.code
+    """, params)
+    cols = [c[0] for c in cur.description]
+    out = []
+    for row in cur.fetchall():
+        item = dict(zip(cols, row, strict=True))
+        pop = item["population"] or 0
+        if pop > 0:
+            low, high = _poisson_interval(item["cases"])
+            item.update(per_10k=item["cases"] * 10_000 / pop, low=low * 10_000 / pop, high=high * 10_000 / pop)
+        else:
+            item.update(per_10k=None, low=None, high=None)
+        out.append(item)
+    return out
+
+
+# Deadline performance per stage: the on-time rate (RATES[...]), the cases that did the step
+# after its deadline ("late"), and the rest of the denominator: the step not done although due
+# ("overdue"; for an open case, overdue now). n = on time + late + overdue.
+STAGES = {
+    "accept": ("accept_on_time",
+               f"{COUNTED} AND f.accept_due IS NOT NULL AND f.accepted_at IS NOT NULL AND NOT f.accept_ok"),
+    "contact": ("contact_on_time",
+                f"{COUNTED} AND f.contact_due IS NOT NULL AND f.contact_done AND NOT f.contact_ok"),
+    "reply": ("reply_on_time",
+              f"{COUNTED} AND f.reply_due IS NOT NULL AND f.replied_at IS NOT NULL AND NOT f.reply_ok"),
+}
+
+
+def deadline_performance(con, by, *, months=None, unit_path=None, category_key=None, area_path=None,
+                         as_of=None, dates=None) -> list[dict]:
+    """Per group of `by`: for each stage (accept, contact, reply) n, on_time, late, overdue and the
+    on-time rate with its Wilson interval, as `<field>_<stage>` (e.g. `overdue_reply`)."""
+    codes = [code for code, _late in STAGES.values()]
+    rows = rates(con, codes, by, months=months, unit_path=unit_path, category_key=category_key,
+                 area_path=area_path, as_of=as_of, dates=dates,
+                 extra={f"late_{stage}": late for stage, (_code, late) in STAGES.items()})
+    for row in rows:
+        for stage, (code, _late) in STAGES.items():
+            n, k, late = row[f"n_{code}"], row[f"k_{code}"], row[f"late_{stage}"] or 0
+            row.update({f"n_{stage}": n, f"on_time_{stage}": k, f"overdue_{stage}": n - k - late,
+                        f"rate_{stage}": row[f"rate_{code}"], f"low_{stage}": row[f"low_{code}"],
+                        f"high_{stage}": row[f"high_{code}"]})
+    return rows

@@ -77,11 +77,12 @@ def shift_month(key: int, months: int) -> int:
 
 @dataclass
 class Options:
-    """What the filter forms offer: loaded months, units in scope, categories (three levels)."""
+    """What the filter forms offer: loaded months, units in scope, categories (three levels), areas."""
 
     months: list[int]
     units: list[dict]  # {key, path, name, depth}
     categories: list[dict]  # {key, name, level}
+    areas: list[dict] = field(default_factory=list)  # {key, code, path, name, depth, level}
 
 
 def _name(row_zh: str | None, row_en: str | None) -> str:
@@ -97,7 +98,10 @@ def options(con, scope: str | None) -> Options:
         {"p": scope or "/"}).fetchall()]
     categories = [{"key": k, "name": _name(zh, en), "level": lv} for k, zh, en, lv in con.execute(
         "SELECT category_key, name_zh, name_en, level FROM dim_category ORDER BY code").fetchall()]
-    return Options(months=months, units=units, categories=categories)
+    areas = [{"key": k, "code": code, "path": p, "name": _name(zh, en), "depth": p.count("/") - 1, "level": lv}
+             for k, code, p, zh, en, lv in con.execute(
+                 "SELECT area_key, code, path, name_zh, name_en, level FROM dim_area ORDER BY path").fetchall()]
+    return Options(months=months, units=units, categories=categories, areas=areas)
 
 
 @dataclass
@@ -106,10 +110,21 @@ class Filters:
     end: int | None = None
     unit: dict | None = None
     category: dict | None = None
+    area: dict | None = None
     errors: list[str] = field(default_factory=list)
 
     def unit_path(self, scope: str | None) -> str | None:
         return self.unit["path"] if self.unit else scope
+
+    @property
+    def area_path(self) -> str | None:
+        """The area filter as a subtree: the area and every area under it."""
+        return self.area["path"] if self.area else None
+
+    def narrowing(self, scope: str | None) -> dict:
+        """The filters as keyword arguments of metrics.rates (and of the other metrics readers)."""
+        return {"months": (self.start, self.end) if self.start else None, "unit_path": self.unit_path(scope),
+                "category_key": self.category["key"] if self.category else None, "area_path": self.area_path}
 
     def query(self) -> dict[str, str]:
         q = {}
@@ -121,6 +136,8 @@ class Filters:
             q["unit"] = str(self.unit["key"])
         if self.category:
             q["category"] = str(self.category["key"])
+        if self.area:
+            q["area"] = str(self.area["key"])
         return q
 
 
@@ -158,6 +175,11 @@ def filters_parse(params, opts: Options, *, single_month: bool) -> Filters:
         f.category = next((c for c in opts.categories if str(c["key"]) == raw), None)
         if f.category is None:
             f.errors.append(_("No such category."))
+    raw = params.get("area", "")
+    if raw:
+        f.area = next((a for a in opts.areas if str(a["key"]) == raw), None)
+        if f.area is None:
+            f.errors.append(_("No such area."))
     return f
 
 
@@ -171,6 +193,15 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list]
+    # Optional links on the screen (not in the exports): the cell of column `link_column` of row i
+    # links to links[i] (None: no link).
+    link_column: int | None = None
+    links: list[str | None] = field(default_factory=list)
+
+    def shown(self) -> list[tuple[list, str | None]]:
+        """(row, link) pairs for the template."""
+        links = self.links if self.link_column is not None else []
+        return [(row, links[i] if i < len(links) else None) for i, row in enumerate(self.rows)]
 
 
 def pct(value: float | None) -> float | None:
@@ -184,8 +215,7 @@ def _rate_names() -> dict[str, str]:
 
 def overview(con, scope: str | None, f: Filters, *, as_of: dt.datetime | None = None) -> dict:
     """Per month: registered, counted and closed cases and the three rates; and the channel mix."""
-    common = {"months": (f.start, f.end) if f.start else None, "unit_path": f.unit_path(scope),
-              "category_key": f.category["key"] if f.category else None, "as_of": as_of}
+    common = {**f.narrowing(scope), "as_of": as_of}
     months = metrics.rates(con, metrics.THREE_RATES, ["month"],
                            extra={"counted": metrics.COUNTED, "closed": "f.closed_at IS NOT NULL"}, **common)
     channels = metrics.rates(con, ["response"], ["channel"], extra={"counted": metrics.COUNTED}, **common)
@@ -230,7 +260,8 @@ def ranking(con, scope: str | None, f: Filters, *, rate: str, level: str,
         rows = []
     else:
         rows = metrics.ranking(con, rate, level, f.start, unit_path=f.unit_path(scope),
-                               category_key=f.category["key"] if f.category else None, as_of=as_of)
+                               category_key=f.category["key"] if f.category else None, area_path=f.area_path,
+                               as_of=as_of)
     name = _rate_names()[rate]
     table = Table("ranking", _("%(rate)s by unit, %(month)s") % {"rate": name, "month": month_label(f.start)
                                                                   if f.start else "—"},

@@ -8,6 +8,10 @@ app_name = "analytics"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("rankings/", views.rankings, name="rankings"),
+    path("categories/", views.categories, name="categories"),
+    path("deadlines/", views.deadlines, name="deadlines"),
+    path("channels/", views.channels, name="channels"),
+    path("map/", views.area_map, name="map"),
     path("export/<str:page>/<str:table>.<str:fmt>", views.export, name="export"),
     # Portal web mining and citizen segments (views_web.py)
     path("web/", views_web.web_usage, name="web"),

@@ -4,7 +4,15 @@
   (`from`, `to`: YYYY-MM), a unit (`unit`: its warehouse key) and a category (`category`).
 - `rankings` — one month's (`month`) ranking of units of a level (`level`) by a rate (`rate`) with
   95 % Wilson intervals, under the same unit and category filters.
-- `export` — a table of either page as CSV or XLSX (`/dashboards/export/<page>/<table>.<fmt>`,
+- `categories` — volumes and the three rates per category of one level of the three-level tree,
+  each row a link one level down (`category`).
+- `deadlines` — on time, late and overdue per stage (accept, contact, reply), per unit of a level
+  (`level`) and per category.
+- `channels` — the channel mix: volumes, share and rates per channel, and counts per month.
+- `map` — areas of a level (`level`: district, street, grid) coloured by requests per 10,000
+  residents, with the DBSCAN clusters of located cases (`eps` in metres, `min_samples`).
+Every page takes the period (`from`, `to`; rankings: `month`), `unit`, `category` and `area`.
+- `export` — a table of any page as CSV or XLSX (`/dashboards/export/<page>/<table>.<fmt>`,
   with the page's filters): every row, the same numbers as the screen.
 Charts are drawn by ECharts (vendored, static/analytics/) from JSON blocks of the page read by
 static/analytics/dashboards.js: no inline script, the strict CSP holds. A missing warehouse or
@@ -20,11 +28,13 @@ from django.views.decorators.http import require_GET
 
 from govcrm.console.access import staff_view
 
-from . import queries
+from . import breakdowns, hotspots, maps, queries
 from .exports import FORMATS, table_bytes
 from .warehouse import WarehouseBusy, WarehouseError
 
-PAGES = {"overview": ("months", "channels"), "rankings": ("ranking",)}
+PAGES = {"overview": ("months", "channels"), "rankings": ("ranking",), "categories": ("categories",),
+         "deadlines": ("stages", "units", "categories"), "channels": ("channels", "months"),
+         "map": ("areas", "clusters")}
 
 
 def _unavailable(request, err: WarehouseError) -> HttpResponse:
@@ -39,9 +49,25 @@ def _unavailable(request, err: WarehouseError) -> HttpResponse:
 
 def _page_data(request, page: str, con, scope):
     opts = queries.options(con, scope)
-    if page == "overview":
+    if page != "rankings":
         f = queries.filters_parse(request.GET, opts, single_month=False)
+    if page == "overview":
         return opts, f, {}, queries.overview(con, scope, f)
+    if page == "categories":
+        return opts, f, {}, breakdowns.categories(con, scope, f)
+    if page == "channels":
+        return opts, f, {}, breakdowns.channels(con, scope, f)
+    if page == "deadlines":
+        level = _choice(request, f, "level", breakdowns.DEADLINE_LEVELS, "street", _("Unknown unit level."))
+        return opts, f, {"level": level}, breakdowns.deadlines(con, scope, f, level=level)
+    if page == "map":
+        level = _choice(request, f, "level", maps.MAP_LEVELS, "street", _("Unknown area level."))
+        eps = _number(request, f, "eps", hotspots.EPS_M, hotspots.DEFAULT_EPS_M,
+                      _("The cluster distance must be a whole number of metres from %(low)s to %(high)s."))
+        min_samples = _number(request, f, "min_samples", hotspots.MIN_SAMPLES, hotspots.DEFAULT_MIN_SAMPLES,
+                              _("The minimum cluster size must be a whole number from %(low)s to %(high)s."))
+        return opts, f, {"level": level, "eps": eps, "min_samples": min_samples}, maps.area_map(
+            con, scope, f, level=level, eps_m=eps, min_samples=min_samples)
     f = queries.filters_parse(request.GET, opts, single_month=True)
     rate = request.GET.get("rate", "satisfaction")
     level = request.GET.get("level", "street")
@@ -52,6 +78,24 @@ def _page_data(request, page: str, con, scope):
         f.errors.append(_("Unknown unit level."))
         level = "street"
     return opts, f, {"rate": rate, "level": level}, queries.ranking(con, scope, f, rate=rate, level=level)
+
+
+def _choice(request, f, name: str, allowed, default: str, error: str) -> str:
+    value = request.GET.get(name, default)
+    if value not in allowed:
+        f.errors.append(error)
+        return default
+    return value
+
+
+def _number(request, f, name: str, bounds: tuple[int, int], default: int, error: str) -> int:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not bounds[0] <= int(raw) <= bounds[1]:
+        f.errors.append(error % {"low": bounds[0], "high": bounds[1]})
+        return default
+    return int(raw)
 
 
 def _load(request, page: str):
@@ -84,7 +128,16 @@ def _dashboard(request, page: str):
         "months": [queries.month_label(m) for m in opts.months],
         "rates": [(c, queries._rate_names()[c]) for c in queries.RANKING_RATES],
         "levels": [(lv, queries.metrics.UNIT_LEVELS[lv]) for lv in queries.RANKING_LEVELS],
+        "map_levels": maps.map_levels(), "pages": _tabs(),
     }, status=400 if f.errors else 200)
+
+
+def _tabs() -> list[tuple[str, str, str]]:
+    """(page, url name, label) of the dashboards' tabs."""
+    return [("overview", "analytics:overview", _("Overview")), ("rankings", "analytics:rankings", _("Unit rankings")),
+            ("categories", "analytics:categories", _("Categories")),
+            ("deadlines", "analytics:deadlines", _("Deadlines")), ("channels", "analytics:channels", _("Channels")),
+            ("map", "analytics:map", _("Map"))]
 
 
 @require_GET
@@ -97,6 +150,30 @@ def overview(request):
 @staff_view
 def rankings(request):
     return _dashboard(request, "rankings")
+
+
+@require_GET
+@staff_view
+def categories(request):
+    return _dashboard(request, "categories")
+
+
+@require_GET
+@staff_view
+def deadlines(request):
+    return _dashboard(request, "deadlines")
+
+
+@require_GET
+@staff_view
+def channels(request):
+    return _dashboard(request, "channels")
+
+
+@require_GET
+@staff_view
+def area_map(request):
+    return _dashboard(request, "map")
 
 
 @require_GET

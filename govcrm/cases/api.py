@@ -93,6 +93,11 @@ class EventOut(Schema):
     data: dict[str, Any]
 
 
+class HandledWithOut(Schema):
+    number: str
+    status: str
+
+
 class CaseOut(Schema):
     number: str
     query_code: str | None
@@ -121,6 +126,8 @@ class CaseOut(Schema):
     satisfied: bool | None
     rating: int | None
     merged_into: str | None
+    # Merged 并案: the lead case it is handled together with, and that case's state (which it follows).
+    handled_with: HandledWithOut | None = None
     citizen: CaseCitizenOut | None
 
 
@@ -176,6 +183,13 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC) if value is not None else None
 
 
+def _handled_with(case: Case) -> dict | None:
+    from govcrm.incidents.queries import lead_state
+
+    lead = lead_state(case)
+    return {"number": lead.number, "status": lead.status} if lead else None
+
+
 def case_out(case: Case, actor: Actor, *, with_citizen: bool = True) -> dict:
     citizen = None
     if with_citizen and case.citizen_id and queries.case_citizen_visible(actor, case):
@@ -210,6 +224,7 @@ def case_out(case: Case, actor: Actor, *, with_citizen: bool = True) -> dict:
         "satisfied": case.satisfied,
         "rating": case.rating,
         "merged_into": case.merged_into.number if case.merged_into_id else None,
+        "handled_with": _handled_with(case),
         "citizen": citizen,
     }
 

@@ -25,3 +25,15 @@ def indent(depth) -> str:
 @register.filter
 def urlencode_dict(params: dict) -> str:
     return urlencode(params)
+
+
+@register.filter
+def without(params: dict, name: str) -> dict:
+    """The query parameters without one of them (a link up the category trail)."""
+    return {k: v for k, v in params.items() if k != name}
+
+
+@register.filter
+def with_value(params: dict, category) -> dict:
+    """The query parameters with the category filter set to another category."""
+    return {**params, "category": str(category)}

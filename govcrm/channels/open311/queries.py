@@ -164,13 +164,18 @@ def _first_open311_data(case_ids: Iterable[int]) -> dict[int, dict]:
 
 
 def _request(case: Case, origin: dict) -> dict:
+    from govcrm.incidents.queries import lead_state
+
     names = _names(case)
     closed = case.status == Status.CLOSED
     media = origin.get("media_url") or []
     notes = redact(case.reply, names=names) if case.reply else Status(case.status).label
+    lead = lead_state(case)  # merged 并案: open while the case it is handled with is open
+    if lead:
+        notes = HANDLED_WITH % {"number": lead.number, "state": redact(lead.reply, names=names) or lead.status_label}
     return {
         "service_request_id": case.number,
-        "status": statuses.request_status(case.status),
+        "status": statuses.request_status(lead.status if lead else case.status),
         "status_notes": str(notes),
         "service_name": case.category.name,
         "service_code": case.category.code,
@@ -232,6 +237,9 @@ def token_get(token: str) -> dict | None:
 # --- servicerequestupdates (mySociety's extension) --------------------------------------------------
 
 
+HANDLED_WITH = pgettext_lazy("open311 update", "Handled together with case %(number)s, which reports the same "
+                                               "problem: %(state)s")
+
 # Context "open311 update": these sentences are published on the report pages of FixMyStreet.
 UPDATE_TEXT = {
     "register": pgettext_lazy("open311 update", "Registered by the 12345 hotline as case %(number)s."),
@@ -244,6 +252,7 @@ UPDATE_TEXT = {
                                "The hotline checked back with the person who reported it; the case is closed."),
     "reopen": pgettext_lazy("open311 update", "Reopened: the problem was not resolved."),
     "merge": pgettext_lazy("open311 update", "Merged into case %(into)s, which reports the same problem."),
+    "unmerge": pgettext_lazy("open311 update", "Handled on its own again, no longer with another case."),
     "withdraw": pgettext_lazy("open311 update", "Withdrawn."),
 }
 
@@ -251,7 +260,7 @@ UPDATE_TEXT = {
 def _update_description(event: CaseEvent, units: dict[str, Unit]) -> str:
     """A sentence per public move; the reply itself (redacted) for a reply. Reasons stay internal."""
     data = event.data or {}
-    action = "reply" if event.action == "resolve_first_contact" else event.action
+    action = "reply" if event.action in ("resolve_first_contact", "incident_reply") else event.action
     if action == "reply":
         return redact(data.get("reply") or event.case.reply, names=_names(event.case)) or str(UPDATE_TEXT["reply_"])
     unit = units.get(data.get("unit", "")) if action == "dispatch" else event.actor_unit

@@ -23,6 +23,8 @@ EVENT_STATUS = {
     "resolve_first_contact": "fixed",
     "reopen": "open",
     "merge": "duplicate",
+    "incident_reply": "fixed",  # the reply of the request it was merged into
+    "unmerge": "open",
     "withdraw": "closed",
 }
 

@@ -135,6 +135,8 @@ EVENT_LABELS = {
     "follow_up": _("Your feedback was recorded; the request is closed."),
     "reopen": _("Reopened and sent to %(unit)s."),
     "merge": _("Merged with another request on the same matter."),
+    "incident_reply": _("The reply to the request it is handled with was passed on to you."),
+    "unmerge": _("Handled on its own again."),
     "withdraw": _("Withdrawn."),
 }
 SOME_UNIT = _("the responsible unit")
@@ -176,6 +178,7 @@ class Tracking:
     reply: str  # "" until the centre approved a reply
     events: list[PublicEvent]
     feedback: Feedback
+    handled_with: str = ""  # merged 并案: the number of the request it is handled together with
 
 
 def _round(events: list[CaseEvent]) -> list[CaseEvent]:
@@ -232,16 +235,20 @@ def tracking_for(case: Case) -> Tracking:
     public = [e for e in events if e.public]
     units = _unit_names(public)
     reviewed = case.status in (Status.FOLLOW_UP, Status.CLOSED)
+    from govcrm.incidents.queries import lead_state
+
+    lead = lead_state(case)  # a merged request shows the state of the one it is handled with
     return Tracking(
         number=case.number,
-        status=case.status,
-        status_label=status_label(case),
-        close_label=str(CLOSE_LABELS.get(case.close_reason, "")) if case.status == Status.CLOSED else "",
+        status=lead.status if lead else case.status,
+        status_label=str(STATUS_LABELS.get(lead.status, lead.status_label)) if lead else status_label(case),
+        close_label=str(CLOSE_LABELS.get(case.close_reason, "")) if case.status == Status.CLOSED and not lead else "",
         category=case.category.name,
         case_type=str(CaseType(case.case_type).label) if case.case_type in CaseType.values else case.case_type,
         created_at=case.created_at,
-        unit_name=case.lead_unit.name if case.lead_unit else "",
-        reply=case.reply if reviewed else "",
+        unit_name=lead.unit_name if lead else (case.lead_unit.name if case.lead_unit else ""),
+        reply=lead.reply if lead else (case.reply if reviewed else ""),
         events=[PublicEvent(e.at, text) for e in public if (text := _event_text(e, units))],
         feedback=feedback_for(case, events),
+        handled_with=lead.number if lead else "",
     )

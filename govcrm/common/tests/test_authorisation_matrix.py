@@ -192,6 +192,18 @@ CONSOLE_ROWS = [
         needs=("warehouse",)),
     get("analytics:export", "/dashboards/export/rankings/ranking.xlsx",       "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
         needs=("warehouse",)),
+    get("analytics:categories", "/dashboards/categories/",                    "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:deadlines", "/dashboards/deadlines/",                      "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:channels", "/dashboards/channels/",                        "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:map", "/dashboards/map/",                                  "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:export", "/dashboards/export/map/clusters.xlsx",           "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:export", "/dashboards/export/deadlines/units.csv",         "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
     # The dispatch loop: the quality page (not agents), suggestions at intake, accepting a suggestion.
     get("intelligence:quality", "/console/dispatch/",                         "LGN LGN 403 | 403 200 200 200 200 | 403 403 403 403 403 403"),  # noqa: E501
     get("intelligence:suggest", "/console/dispatch/suggest?description=路灯不亮",

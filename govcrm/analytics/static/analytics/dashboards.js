@@ -1,8 +1,10 @@
 /* The dashboards' charts (ECharts, vendored next to this file). Each element with
  * data-chart="ID" is drawn from the JSON block <script type="application/json" id="ID"> that the
  * server rendered (Django's json_script): no inline script, so the strict CSP holds.
- * Chart kinds: "bars" and "lines" (labels + series of numbers), "pie" (one series of
- * {name, value}), "interval" (a rate per unit with its 95 % interval as a floating bar).
+ * Chart kinds: "bars", "hbars" (horizontal), "stacked" and "lines" (labels + series of
+ * numbers), "pie" (one series of {name, value}), "interval" (a rate per unit with its 95 %
+ * interval as a floating bar), "map" (areas of a GeoJSON file, a static file of this site,
+ * coloured by a value, with clusters drawn as circles; registered with echarts.registerMap).
  * Tooltips use ECharts' rich-text mode: its HTML tooltips carry style attributes, which the
  * policy (style-src 'self') would refuse. */
 (function () {
@@ -47,14 +49,79 @@
       opt.legend.data = [point.name, band.name];
       return opt;
     }
-    opt.xAxis = { type: "category", data: spec.labels };
-    opt.yAxis = spec.unit === "%" ? { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }
-                                  : { type: "value", minInterval: 1 };
+    var categories = { type: "category", data: spec.labels };
+    var values = spec.unit === "%" ? { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }
+                                   : { type: "value", minInterval: 1 };
+    if (spec.kind === "hbars") {
+      categories.inverse = true;
+      categories.axisLabel = { width: 160, overflow: "truncate" };
+      opt.xAxis = values;
+      opt.yAxis = categories;
+    } else {
+      opt.xAxis = categories;
+      opt.yAxis = values;
+    }
     opt.series = spec.series.map(function (s) {
-      return { type: spec.kind === "lines" ? "line" : "bar", name: s.name, data: s.data,
-               connectNulls: false, showSymbol: true };
+      var one = { type: spec.kind === "lines" ? "line" : "bar", name: s.name, data: s.data,
+                  connectNulls: false, showSymbol: true };
+      if (spec.kind === "stacked") { one.stack = "all"; }
+      return one;
     });
     return opt;
+  }
+
+  function mapOptions(spec, geojson) {
+    var codes = {};
+    spec.areas.forEach(function (a) { codes[a.name] = true; });
+    var mapName = "govcrm-" + spec.level;
+    echarts.registerMap(mapName, {
+      type: "FeatureCollection",
+      features: geojson.features.filter(function (f) {
+        return f.properties && f.properties.level === spec.level && codes[f.properties.code];
+      })
+    });
+    var labels = {};
+    spec.areas.forEach(function (a) { labels[a.name] = a; });
+    var values = spec.areas.map(function (a) { return a.value; }).filter(function (v) { return v !== null; });
+    var biggest = 1;
+    spec.clusters.data.forEach(function (c) { biggest = Math.max(biggest, c.value[2]); });
+    return {
+      animation: false,
+      tooltip: { trigger: "item", renderMode: "richText" },
+      legend: { top: 0, data: [spec.clusters.name] },
+      visualMap: { type: "continuous", seriesIndex: 0, min: 0, max: Math.max(1, Math.max.apply(null, values.concat([0]))),
+                   left: 8, bottom: 8, calculable: false, text: [spec.name, ""],
+                   inRange: { color: ["#f7fbff", "#6baed6", "#08306b"] } },
+      geo: { map: mapName, nameProperty: "code", roam: true, top: 32, bottom: 8,
+             itemStyle: { borderColor: "#555", borderWidth: 0.6 }, emphasis: { label: { show: false } } },
+      series: [
+        { type: "map", name: spec.name, geoIndex: 0, data: spec.areas,
+          tooltip: { formatter: function (p) {
+            var a = labels[p.name] || {};
+            return (a.label || p.name) + "\n" + spec.name + ": " + (a.value === null || a.value === undefined ? "—" : a.value) +
+              "\n" + spec.casesLabel + ": " + (a.cases === undefined ? "—" : a.cases);
+          } } },
+        { type: "scatter", name: spec.clusters.name, coordinateSystem: "geo", data: spec.clusters.data,
+          symbolSize: function (v) { return 8 + 24 * Math.sqrt(v[2] / biggest); },
+          itemStyle: { color: "rgba(203, 24, 29, 0.75)", borderColor: "#67000d" },
+          tooltip: { formatter: function (p) { return p.name + "\n" + spec.casesLabel + ": " + p.value[2]; } } }
+      ]
+    };
+  }
+
+  function drawMap(el, spec, lang, charts) {
+    fetch(spec.geojson, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) { throw new Error("map " + r.status); }
+      return r.json();
+    }).then(function (geojson) {
+      var chart = echarts.init(el, null, { renderer: "canvas", locale: lang });
+      chart.setOption(mapOptions(spec, geojson));
+      el.setAttribute("data-drawn", "true");
+      charts.push(chart);
+    }).catch(function () {
+      el.setAttribute("data-failed", "true");
+      el.textContent = el.getAttribute("data-failed-text") || "";
+    });
   }
 
   function draw() {
@@ -64,6 +131,7 @@
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var spec = read(el.getAttribute("data-chart"));
       if (!spec) { return; }
+      if (spec.kind === "map") { drawMap(el, spec, lang, charts); return; }
       var chart = echarts.init(el, null, { renderer: "canvas", locale: lang });
       chart.setOption(options(spec));
       el.setAttribute("data-drawn", "true");
