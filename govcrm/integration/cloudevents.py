@@ -55,11 +55,15 @@ CASE_TYPES: dict[str, str] = {
     "withdraw": "case.withdrawn",
     "reclassify": "case.reclassified",
     "note": "case.note_added",
+    # duplicate incidents 并案 (govcrm/incidents): a case taken out of its incident; the lead's reply
+    # reaching a merged case's citizen
+    "unmerge": "case.unmerged",
+    "incident_reply": "case.incident_replied",
 }
 # Keys of CaseEvent.data that are codes, numbers or flags (never free text) and go into `data.event.data`.
 CASE_EVENT_DATA_KEYS = frozenset({
     "unit", "from_unit", "co_units", "rule", "first", "method", "days", "old_reply_due", "new_reply_due",
-    "level", "into", "from", "resolved", "satisfied", "rating", "changes", "channel",
+    "level", "into", "from", "lead", "resolved", "satisfied", "rating", "changes", "channel",
 })
 # Keys of ApplicationEvent.data passed on (task names and decisions, not the citizen's form answers).
 APPLICATION_EVENT_DATA_KEYS = frozenset({"task", "role", "timer", "decision", "eligible", "rule_reason", "key"})

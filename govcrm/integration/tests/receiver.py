@@ -22,6 +22,7 @@ class Received:
     status: int
     signature_ok: bool
     headers: dict
+    raw: bytes
 
 
 class Receiver:
@@ -57,7 +58,7 @@ class Receiver:
                 else:
                     status = 204
                 with receiver._lock:
-                    receiver.requests.append(Received(json.loads(body), status, signature_ok, dict(self.headers)))
+                    receiver.requests.append(Received(json.loads(body), status, signature_ok, dict(self.headers), body))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
