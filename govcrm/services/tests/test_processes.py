@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.test import override_settings
 from freezegun import freeze_time
 
 from govcrm.common.errors import Forbidden, NotAllowed, ValidationFailed
+from govcrm.common.testing.processes import SmtpSink
 from govcrm.notifications.actions import notification_send
 from govcrm.notifications.models import Notification
 from govcrm.services import actions, engine
@@ -77,12 +79,16 @@ def test_senior_allowance_end_to_end_with_a_restart_in_the_middle():
         assert kind in kinds
     assert list(app.events.values_list("seq", flat=True)) == list(range(1, len(kinds) + 1))
 
-    _send_all()
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert app.number in message.subject and "高龄津贴申领" in message.subject
-    assert "每月10日发放" in message.body
-    assert message.to == ["wang@example.cn"]
+    # The outcome leaves through the outbox over real SMTP (a local sink), in the citizen's language.
+    with SmtpSink() as sink, override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                                               EMAIL_HOST="127.0.0.1", EMAIL_PORT=sink.port):
+        _send_all()
+    assert len(sink.messages) == 1
+    message = sink.messages[0]
+    assert app.number in message["Subject"] and "高龄津贴申领" in message["Subject"]
+    assert message["X-GovCRM-Application"] == app.number and message["To"] == "wang@example.cn"
+    assert "每月10日发放" in message.get_content()
+    assert Notification.objects.get(application=app).status == Notification.Status.SENT
 
 
 def test_senior_allowance_refused_by_the_dmn_table_without_a_task():
