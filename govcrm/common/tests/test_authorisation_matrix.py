@@ -192,6 +192,18 @@ CONSOLE_ROWS = [
         needs=("warehouse",)),
     get("analytics:export", "/dashboards/export/rankings/ranking.xlsx",       "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
         needs=("warehouse",)),
+    # Portal use and citizen segments: the city's supervisors, analysts and administrators only (the
+    # outreach list masked for analysts; a supervisor's clear read is audited as a sensitive read).
+    get("analytics:web", "/dashboards/web/",                                  "LGN LGN 403 | 403 403 200 200 200 | 403 403 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:web_export", "/dashboards/web/export/funnel.xlsx",         "LGN LGN 403 | 403 403 200 200 200 | 403 403 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:segments", "/dashboards/segments/",                        "LGN LGN 403 | 403 403 200 200 200 | 403 403 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:segments_export", "/dashboards/segments/export.csv",       "LGN LGN 403 | 403 403 200 200 200 | 403 403 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
+    get("analytics:outreach", "/dashboards/segments/0/outreach.csv",          "LGN LGN 403 | 403 403 200 200 200 | 403 403 403 403 403 403",  # noqa: E501
+        needs=("warehouse",)),
     get("analytics:categories", "/dashboards/categories/",                    "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
         needs=("warehouse",)),
     get("analytics:deadlines", "/dashboards/deadlines/",                      "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
