@@ -86,6 +86,8 @@ SCRIPTS = {
 }
 # Renewals the citizens make (mirrors PROACTIVE_RULES): code -> (renewed with, valid months)
 RENEWALS = {r[1]: (r[2], r[3]) for r in catalogue.PROACTIVE_RULES if r[0] == "renewal"}
+MIN_AGES = {code: age for steps in SCRIPTS.values() for code, _p, _d, _s, age in steps if age is not None}
+BUSINESS_CODES = frozenset(code for code, *_rest in SCRIPTS["business"])
 RENEW_SHARE = 0.8
 NOISE_SHARE = 0.15
 SKIP_ALL_SHARE = 0.05
@@ -94,8 +96,11 @@ OPEN_DAYS = 21  # an application younger than this may still be open
 ONLINE = frozenset(catalogue.ONLINE_CODES)
 
 # Place codes of resident ID numbers: the demo city's (local people) and other provinces' (newcomers).
+# A code must have existed in the birth year: most of today's county codes date from 1983, and
+# people born before then carry the older ones (…20 "市区" of a province's capital).
 LOCAL_PLACES = ("110101", "110102", "110105", "110106", "110107", "110108")
-OTHER_PLACES = ("130102", "140105", "370102", "410105", "420106", "430103", "510107", "340104", "360103", "500103")
+OTHER_PLACES = ("130102", "140105", "370102", "410105", "420106", "430103", "510107", "340104", "360103", "500103",
+                "140120", "340120", "360120", "370120", "410120", "420120", "430120", "510120", "320120")
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,10 @@ def plan_histories(people: Iterable[Person], *, codes: Iterable[str], now: dt.da
         if pop_codes and rng.random() < NOISE_SHARE:
             code = rng.choices(pop_codes, weights=pop_weights)[0]
             day = today - dt.timedelta(days=1 + int(rng.random() * DAYS))
-            _apply(rng, plan, code, day, now, tz, codes)
+            min_age = MIN_AGES.get(code)
+            too_young = min_age is not None and (plan.born is None or _birthday(plan.born, min_age) > day)
+            if not too_young and (not person.enterprise or code in BUSINESS_CODES):
+                _apply(rng, plan, code, day, now, tz, codes)
         plan.applications.sort(key=lambda a: a.created)
         plans.append(plan)
     return plans
@@ -278,19 +286,27 @@ def id_number(rng: random.Random, born: dt.date, local: bool, taken: set[str]) -
     """A valid 18-digit resident ID number for this birth date, not in `taken`."""
     from stdnum.cn import ric
 
-    places = LOCAL_PLACES if local else OTHER_PLACES
-    for _ in range(40):
+    places = [p for p in (LOCAL_PLACES if local else OTHER_PLACES) if _place_valid(p, born)]
+    for _ in range(40 if places else 0):
         body = f"{rng.choice(places)}{born:%Y%m%d}{rng.randrange(1000):03d}"
         number = body + ric.calc_check_digit(body + "X")  # it reads the first 17 of 18 characters
-        if number in taken:
-            continue
-        try:
-            ric.validate(number)
-        except ValueError:  # a place code not yet assigned in that birth year
-            continue
-        taken.add(number)
-        return number
+        if number not in taken:
+            taken.add(number)
+            return number
     return None
+
+
+@functools.cache
+def _place_valid(place: str, born: dt.date) -> bool:
+    """Whether the place code existed in the birth year (python-stdnum's table of county codes)."""
+    from stdnum.cn import ric
+
+    body = f"{place}{born:%Y%m%d}000"
+    try:
+        ric.validate(body + ric.calc_check_digit(body + "X"))
+    except ValueError:
+        return False
+    return True
 
 
 # --- into the database ----------------------------------------------------------------------------
