@@ -17,6 +17,7 @@ urlpatterns = [
     path("console/mining/", include("govcrm.mining.urls")),
     path("console/dispatch/", include("govcrm.intelligence.urls")),
     path("console/knowledge/", include("govcrm.knowledge.urls")),
+    path("console/reports/", include("govcrm.reports.urls")),
     path("console/integration/", include("govcrm.integration.urls")),
     path("console/applications/", include("govcrm.services.console_urls")),
     path("console/", include("govcrm.console.urls")),

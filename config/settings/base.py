@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "govcrm.incidents",
     "govcrm.mining",
     "govcrm.analytics",
+    "govcrm.reports",
     "govcrm.webmining",
     "govcrm.knowledge",
     "govcrm.services",

@@ -192,6 +192,17 @@ CONSOLE_ROWS = [
         needs=("warehouse",)),
     get("analytics:export", "/dashboards/export/rankings/ranking.xlsx",       "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403",  # noqa: E501
         needs=("warehouse",)),
+    # Scheduled reports (reports): the dashboards' roles. A city report for the centre's three, a district
+    # report for its manager too; subscribing needs an e-mail address, which these accounts lack (422);
+    # a subscription is ended by its owner or an administrator (another's is not found).
+    get("reports:list", "/console/reports/",                                  "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
+    get("reports:download", "/console/reports/{report}.pdf",                  "LGN LGN 403 | 403 403 200 200 200 | 403 404 403 403 403 403"),  # noqa: E501
+    get("reports:download", "/console/reports/{report_d1}.xlsx",              "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
+    get("reports:subscriptions", "/console/reports/subscriptions/",           "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
+    post("reports:subscriptions", "/console/reports/subscriptions/",          "LGN LGN 403 | 403 403 422 422 422 | 403 422 403 403 403 403",  # noqa: E501
+         data={"kind": "weekly", "language": "en", "pdf": "1"}),
+    post("reports:subscription_delete", "/console/reports/subscriptions/{subscription}/delete/",
+         "LGN LGN 403 | 403 403 302 404 302 | 403 404 403 403 403 403"),
     # Portal use and citizen segments: the city's supervisors, analysts and administrators only (the
     # outreach list masked for analysts; a supervisor's clear read is audited as a sensitive read).
     get("analytics:web", "/dashboards/web/",                                  "LGN LGN 403 | 403 403 200 200 200 | 403 403 403 403 403 403",  # noqa: E501
@@ -510,6 +521,29 @@ class World:
         self["W"]
         Delivery.objects.filter(subject=self["W"]).update(status=Delivery.Status.DEAD, attempts=10)
         return Delivery.objects.filter(subject=self["W"]).first().pk
+
+    # scheduled reports: stored reports (their bytes need not be a whole file here) and a subscription
+    def _report(self, unit):
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from govcrm.reports.models import Report
+
+        return Report.objects.create(kind="weekly", period_start=dt.date(2026, 3, 2), period_end=dt.date(2026, 3, 8),
+                                     scope_path=unit.path if unit else "", scope_unit=unit, language="zh-hans",
+                                     as_of=timezone.now(), pdf=b"%PDF-1.4", xlsx=b"PK").pk
+
+    def make_report(self):
+        return self._report(None)
+
+    def make_report_d1(self):
+        return self._report(self.city.district)
+
+    def make_subscription(self):
+        from govcrm.reports.models import Subscription
+
+        return Subscription.objects.create(user=self.city.users["supervisor"], kind="weekly", language="zh-hans").pk
 
     # knowledge
     def make_KA(self):  # noqa: N802

@@ -49,6 +49,8 @@ PERIODIC: dict[str, int] = {
     "govcrm.topics.tasks.detect_topics": 3600,
     "govcrm.intelligence.tasks.suggest_missing": 120,
     "govcrm.analytics.tasks.refresh_warehouse": 900,
+    # weekly and monthly reports: due from Monday / the 1st, each mailed once (reports/actions.py)
+    "govcrm.reports.tasks.send_due_reports": 900,
     "govcrm.cases.tasks.apply_retention": 86400,  # data retention (cases/retention.py), daily
     # safety nets for tasks whose job the broker lost (ADR 0012)
     "govcrm.channels.email.tasks.sweep_acknowledgements": 300,
