@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from govcrm.cases import search
 from govcrm.cases.models import Case
@@ -33,6 +34,9 @@ from govcrm.organization.queries import Actor
 from .similarity import Params, Proposal, Report, propose, street_path
 
 MAX_CANDIDATES = 2000
+# The case timeline's words for the events merging leaves (console_tags.EXTRA_ACTION_LABELS uses the same).
+TIMELINE_LABELS = {"unmerged_out": gettext_lazy("A merged case was taken out again"),
+                   "incident_reply": gettext_lazy("The lead case's reply was passed on")}
 PROPOSING_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 MERGING_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 
