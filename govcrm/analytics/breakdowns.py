@@ -54,7 +54,7 @@ def category_chain(con, f: Filters) -> list[dict]:
     chain = []
     for level in range(3):
         key, zh, en = row[3 * level:3 * level + 3]
-        if key is not None and level < f.category["level"]:
+        if key is not None and level + 1 < f.category["level"]:
             chain.append({"key": key, "name": _name(zh, en), "level": level + 1})
     return chain
 
