@@ -26,7 +26,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, secret: str = "", port: int = 0):
+    def __init__(self, secret: str | list[str] = "", port: int = 0):
         self.secret = secret
         self.mode = "ok"
         self.requests: list[Received] = []
@@ -45,11 +45,13 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                try:
-                    verify(body, self.headers.get("X-GovCRM-Signature", ""), receiver.secret)
-                    signature_ok = True
-                except BadSignature:
-                    signature_ok = False
+                signature_ok = False
+                for secret in receiver.secret if isinstance(receiver.secret, list) else [receiver.secret]:
+                    try:
+                        verify(body, self.headers.get("X-GovCRM-Signature", ""), secret)
+                        signature_ok = True
+                    except BadSignature:
+                        continue
                 if receiver.mode == "fail":
                     status = 500
                 elif not signature_ok or self.headers.get("Content-Type", "").split(";")[0] != \
