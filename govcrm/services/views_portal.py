@@ -23,6 +23,7 @@ from govcrm.channels.portal.signin import signed_in_citizen, signed_in_identity
 from govcrm.channels.uploads import MAX_FILES
 from govcrm.citizens.actions import CitizenInput, citizen_find_or_create
 from govcrm.common.errors import DomainError, NotFound
+from govcrm.webmining.recorder import note_search
 
 from . import actions, forms, queries
 from .models import ApplicationStatus
@@ -38,6 +39,8 @@ def catalogue(request):
     tag = request.GET.get("tag", "")
     tag = tag if tag in queries.TAGS else ""
     items = queries.catalogue(query=q, tag=tag)
+    if q:
+        note_search(request, kind="services", query=q, results=len(items))  # portal web mining
     return render(request, "services/portal_catalogue.html", {"items": items, "q": q, "tag": tag,
                                                               "tags": queries.TAGS})
 

@@ -190,3 +190,19 @@ def test_cost_per_request_is_well_under_a_millisecond(city, rf, settings):
     per_request = (time.perf_counter() - started) / n
     assert len(recorder.BUFFER) == n
     assert per_request < 0.0002, per_request
+
+
+def test_a_catalogue_search_and_the_service_opened_from_it(city, client):
+    from govcrm.services.models import ServiceItem
+
+    ServiceItem.objects.create(code="residence-permit", name_zh="居住证办理", name_en="Residence permit",
+                               unit=city.street1, time_limit_days=10, online=True)
+    assert visit(client, "/services/", data={"q": "居住证"}).status_code == 200
+    assert visit(client, "/services/residence-permit/",
+                 HTTP_REFERER="http://testserver/services/?q=%E5%B1%85%E4%BD%8F%E8%AF%81").status_code == 200
+    recorder.BUFFER.flush()
+    found = PortalSearch.objects.get()
+    assert (found.kind, found.query) == ("services", "居住证") and found.results >= 1
+    opened = PageView.objects.get(route="services:item")
+    assert (opened.object_kind, opened.object_ref, opened.search_query) == ("service", "residence-permit", "居住证")
+    assert opened.path == "/services/<slug:code>/" and opened.referrer_path == "/services/"
