@@ -19,7 +19,8 @@ Rules of the draw (`plan_histories`, pure, also used by `bench/recommend.py --sy
   (senior card at 60, bus card at 65, senior allowance at 80) only when the person is old enough.
 - Renewable permits are renewed some weeks before they run out (most, not all), so some are due now.
 - Noise: one application of a random popular service for some citizens, steps skipped, refusals,
-  withdrawals; applications of the last weeks are still open.
+  withdrawals; applications of the last weeks are still open (but for the online items, whose
+  open applications need a process state: `govcrm.services`' demo makes those through its actions).
 - Randomness comes from `random.Random(seed · 1,000,003 + citizen id)`: a citizen's history does
   not depend on the others'.
 """
@@ -159,16 +160,17 @@ def _office_time(rng: random.Random, day: dt.date, tz) -> dt.datetime:
 
 
 def _outcome(rng: random.Random, code: str, created: dt.datetime, now: dt.datetime):
-    """(status, submitted, decided) of an application created at `created`."""
+    """(status, submitted, decided) of an application created at `created`, or None: not made."""
     age = (now - created).days
-    submitted = created if code not in ONLINE else created + dt.timedelta(minutes=5 + int(rng.random() * 120))
+    online = code in ONLINE
+    submitted = created if not online else created + dt.timedelta(minutes=5 + int(rng.random() * 120))
     if age < OPEN_DAYS and rng.random() < 0.75 - age / (OPEN_DAYS * 1.5):
-        if code in ONLINE and rng.random() < 0.25:
-            return "started", None, None
-        return ("submitted" if rng.random() < 0.45 else "in_review"), min(submitted, now), None
+        # An open application of an online item needs its BPMN process state: those are made through
+        # the real actions by govcrm.services' own demo; here only decided ones.
+        return None if online else (("submitted" if rng.random() < 0.45 else "in_review"), min(submitted, now), None)
     decided = created + dt.timedelta(days=1 + rng.random() * 12, hours=rng.random() * 6)
     if decided > now:
-        return "in_review", min(submitted, now), None
+        return None if online else ("in_review", min(submitted, now), None)
     x = rng.random()
     if x < 0.06:
         return "rejected", submitted, decided
@@ -253,7 +255,10 @@ def _apply(rng, plan: PersonPlan, code: str, day: dt.date, now, tz, codes, depth
     created = _office_time(rng, day, tz)
     if created >= now:
         return
-    status, submitted, decided = _outcome(rng, code, created, now)
+    outcome = _outcome(rng, code, created, now)
+    if outcome is None:
+        return
+    status, submitted, decided = outcome
     plan.applications.append(Planned(plan.citizen_id, code, created, status, submitted, decided))
     renewal = RENEWALS.get(code)
     if status == "approved" and renewal and depth < 6 and rng.random() < RENEW_SHARE:

@@ -44,6 +44,7 @@ def test_histories_are_plausible():
             assert a.created < NOW
             if a.status in ("started", "submitted", "in_review"):
                 assert (NOW - a.created).days < 30, "only recent applications are still open"
+                assert a.code not in cat.ONLINE_CODES, "an open online application needs its process state"
             if a.status == "approved":
                 assert a.created <= a.submitted <= a.decided <= NOW
             if a.code in MIN_AGE:  # the senior card at 60, the bus card at 65, the allowance at 80
