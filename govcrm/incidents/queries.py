@@ -6,8 +6,9 @@ Rules:
   when a case page asks), never inside an intake transaction.
 - Candidates: open cases that are not merged into another, registered within the window before
   the report, narrowed in the database to the place (a box around the coordinates, or the same
-  street) or, for a report without a place, to the same category; at most `MAX_CANDIDATES`, newest
-  first. `similarity.propose` scores them.
+  street) plus the unplaced cases of the same category; a report without any place yet is
+  compared with every recent open case. At most `MAX_CANDIDATES`, newest first;
+  `similarity.propose` scores them.
 - An incident is a lead case and the cases merged into it (`Case.merged_into`); a merged case's
   tracking shows the lead's state and, once approved, the lead's reply.
 """
@@ -119,12 +120,13 @@ def _candidates(report: Report, p: Params, exclude: set[int]) -> list[Case]:
         dlat = p.radius_m / 111_000
         dlon = p.radius_m / (111_000 * max(0.1, math.cos(math.radians(report.lat))))
         place |= Q(lat__range=(report.lat - dlat, report.lat + dlat), lon__range=(report.lon - dlon, report.lon + dlon))
-        place |= Q(lat__isnull=True)  # compared by area or text alone
     street = _street(report)
     if street:
         place |= Q(area__path__startswith=street)
-    if not place:
-        place = Q(category__code=report.category) if report.category else Q()
+    if report.category:  # reports without a place are compared by text alone: those of the same category
+        place |= Q(category__code=report.category, lat__isnull=True, area__isnull=True)
+    if report.lat is None and not street:  # the draft has no place yet: any recent open case, newest first
+        place = Q()
     return list(qs.filter(place).only(*_COLUMNS).order_by("-created_at")[:MAX_CANDIDATES])
 
 
