@@ -45,8 +45,7 @@ class Command(BaseCommand):
             else:
                 self._send(opts)
         except (DomainError, WarehouseError) as err:
-            detail = getattr(err, "details", None)
-            raise CommandError(f"{err}" + (f" ({detail})" if detail else "")) from err
+            raise CommandError(str(err)) from err
 
     def _build(self, opts):
         day = parse_date(opts["date"]) if opts["date"] else None
