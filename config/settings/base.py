@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "govcrm.webmining",
     "govcrm.knowledge",
     "govcrm.services",
+    "govcrm.identity",
     "govcrm.integration",
     "govcrm.personal",
     "govcrm.demo",

@@ -729,3 +729,20 @@ def case_check_deadlines(*, now: dt.datetime | None = None) -> int:
     return done
 
 
+def case_citizen_move(*, actor: Actor, from_citizen_id: int, to_citizen_id: int, reason: str = "",
+                      data: dict | None = None, now: dt.datetime | None = None) -> list[int]:
+    """Move every case of one citizen record to another, when duplicate records are merged
+    (govcrm/identity). Each case keeps its status and history and gains a `citizen_merge` event
+    naming both records. Runs in the caller's transaction; returns the ids of the moved cases."""
+    now = now or timezone.now()
+    moved: list[int] = []
+    with transaction.atomic(savepoint=False):
+        for case in Case.objects.select_for_update().filter(citizen_id=from_citizen_id).order_by("pk"):
+            case.citizen_id = to_citizen_id
+            case.version += 1
+            case.save(update_fields=["citizen", "version", "updated_at"])
+            _append_event(case, actor=actor, action="citizen_merge", at=now, from_status=case.status,
+                          to_status=case.status, reason=reason,
+                          data={**(data or {}), "from_citizen": from_citizen_id, "to_citizen": to_citizen_id})
+            moved.append(case.pk)
+    return moved

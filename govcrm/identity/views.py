@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -95,7 +96,7 @@ def run_now(request):
     from .tasks import match_identities
 
     queries.require_reviewer(request.actor)
-    match_identities.enqueue()
+    transaction.on_commit(match_identities.enqueue)
     messages.success(request, _("A match run was queued; its proposals appear here when it ends."))
     return redirect("identity:proposals")
 

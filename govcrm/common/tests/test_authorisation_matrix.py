@@ -254,6 +254,19 @@ CONSOLE_ROWS = [
     get("integration:delivery", "/console/integration/deliveries/{dead}/",    "LGN LGN 403 | 403 403 403 403 200 | 403 403 403 403 403 403"),  # noqa: E501
     post("integration:retry", "/console/integration/deliveries/{dead}/retry/",
          "LGN LGN 403 | 403 403 403 403 302 | 403 403 403 403 403 403"),
+    # Registries and duplicate citizen records (identity): supervisors and administrators only. An
+    # administrator sees the ID numbers of a proposal in clear (an audited sensitive read).
+    get("identity:proposals", "/console/identity/",                             "LGN LGN 403 | 403 403 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
+    get("identity:proposal", "/console/identity/proposals/{proposal}/",       "LGN LGN 403 | 403 403 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
+    post("identity:proposal_accept", "/console/identity/proposals/{proposal}/accept/", "LGN LGN 403 | 403 403 302 403 302 | 403 403 403 403 403 403",  # noqa: E501
+         data={"note": "同一人"}),
+    post("identity:proposal_reject", "/console/identity/proposals/{proposal}/reject/", "LGN LGN 403 | 403 403 302 403 302 | 403 403 403 403 403 403",  # noqa: E501
+         data={"note": "不同的人"}),
+    post("identity:run", "/console/identity/run/",                              "LGN LGN 403 | 403 403 302 403 302 | 403 403 403 403 403 403"),  # noqa: E501
+    get("identity:imports", "/console/identity/registries/",                    "LGN LGN 403 | 403 403 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
+    post("identity:imports", "/console/identity/registries/",                   "LGN LGN 403 | 403 403 422 403 422 | 403 403 403 403 403 403",  # noqa: E501
+         data={"kind": "residents", "source": "民政局"}),
+    get("identity:import", "/console/identity/registries/{regimport}/",       "LGN LGN 403 | 403 403 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
     # The call centre's staff pages (hotline centre roles).
     get("callcentre:pop", "/channels/cti/pop/",                               "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
     post("callcentre:link", "/channels/cti/calls/no-such-call/link",          "LGN LGN 403 | 422 422 422 403 422 | 403 403 403 403 403 403",  # noqa: E501
@@ -606,6 +619,23 @@ class World:
         from govcrm.services.models import ApplicationMaterial
 
         return ApplicationMaterial.objects.filter(application__number=self["APP"]).first().pk
+
+    # identity resolution
+    def make_proposal(self):
+        from govcrm.citizens.models import Citizen
+        from govcrm.identity.models import MatchProposal
+
+        older, newer = Citizen.objects.create(name="李雪梅"), Citizen.objects.create(name="李雪梅")
+        return MatchProposal.objects.create(
+            kind="merge", pair_key=f"c:{older.pk}|c:{newer.pk}", citizen=older, other_citizen=newer,
+            match_weight=15.0, match_probability=0.999, levels={"name": 3}, weights={"name": 7.0}).pk
+
+    def make_regimport(self):
+        from govcrm.identity.actions import registry_import
+        from govcrm.organization.queries import SYSTEM
+
+        data = "姓名,身份证号\n张伟,110105198003141239\n".encode()
+        return registry_import(actor=SYSTEM, data=data, file_name="户籍.csv", kind="residents", source="公安局").pk
 
     # callers
     def prepare_callers(self, *, tokens: bool = True) -> None:

@@ -46,6 +46,7 @@ QUEUE_LABELS = {
 EXTRA_ACTION_LABELS = {
     "register": _("Registered"),
     "merged_in": _("Another case was merged in"),
+    "citizen_merge": _("Duplicate citizen records merged"),  # govcrm/identity; translated there
     "unmerged_out": _("A merged case was taken out again"),  # govcrm/incidents; translated there
     "incident_reply": _("The lead case's reply was passed on"),  # govcrm/incidents; translated there
     "citizen_merge": _("Duplicate citizen records merged"),  # govcrm/identity; translated there

@@ -52,6 +52,8 @@ PERIODIC: dict[str, int] = {
     # weekly and monthly reports: due from Monday / the 1st, each mailed once (reports/actions.py)
     "govcrm.reports.tasks.send_due_reports": 900,
     "govcrm.cases.tasks.apply_retention": 86400,  # data retention (cases/retention.py), daily
+    # duplicate citizen records and registry matches for reviewers (govcrm/identity), daily
+    "govcrm.identity.tasks.match_identities": 86400,
     # safety nets for tasks whose job the broker lost (ADR 0012)
     "govcrm.channels.email.tasks.sweep_acknowledgements": 300,
     "govcrm.channels.wechat.tasks.sweep_media": 600,
