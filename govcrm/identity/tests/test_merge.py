@@ -23,7 +23,8 @@ def duplicates(city):
     older, case1 = citizen_with_case(agent, name="李雪梅", phone="13800138001",
                                      address="北京市朝阳区建国路88号3栋2单元501室")
     newer, case2 = citizen_with_case(agent, name="李雪梅", phone="13800138010", id_number=ID,
-                                     address="朝阳区建国路８８号３幢２单元５０１", description="小区噪音扰民，晚上十点后施工。")
+                                     address="朝阳区建国路８８号３幢２单元５０１",
+                                     description="小区噪音扰民，晚上十点后施工。")
     _, case3 = citizen_with_case(agent, name="李雪梅", id_number=ID, description="楼道灯不亮。")
     assert case3.citizen_id == newer.pk  # found by the ID number at intake
     Interaction.objects.create(channel="phone", citizen=newer, case=case2, content="来电")
@@ -77,7 +78,8 @@ def test_accept_merges_histories(city, duplicates):
 
 
 def test_merge_is_one_transaction(city, duplicates, monkeypatch):
-    older, newer, cases, proposal = duplicates
+    _older, newer, _cases, proposal = duplicates
+
     def broken(**kwargs):
         raise RuntimeError("disk full")
 
@@ -92,7 +94,7 @@ def test_merge_is_one_transaction(city, duplicates, monkeypatch):
 
 
 def test_reject_records_the_decision(city, duplicates):
-    older, newer, _cases, proposal = duplicates
+    _older, newer, _cases, proposal = duplicates
     proposal_reject(actor=city.actor("supervisor"), proposal_id=proposal.pk, note="母女同名")
     proposal.refresh_from_db()
     assert proposal.status == "rejected" and proposal.note == "母女同名" and proposal.decided_at
@@ -109,7 +111,7 @@ def test_only_reviewers_decide(city, duplicates, role):
 
 
 def test_a_merged_record_cannot_be_merged_again_and_other_proposals_are_superseded(city, duplicates):
-    older, newer, _cases, proposal = duplicates
+    _older, newer, _cases, proposal = duplicates
     third = Citizen.objects.create(name="李雪梅")
     other = MatchProposal.objects.create(kind="merge", pair_key=f"c:{newer.pk}|c:{third.pk}", citizen=newer,
                                          other_citizen=third, match_weight=12, match_probability=0.99)
