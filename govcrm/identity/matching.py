@@ -1,6 +1,6 @@
 """The matching model: Splink (Fellegi-Sunter, EM-trained) on an in-memory DuckDB.
 
-Rules (ADR 0025 explains the choices):
+Rules (ADR 0021 explains the choices):
 - Input is a list of `Candidate` rows with clear values. They live only in this process and in an
   in-memory DuckDB connection that never spills to disk (temp_directory is empty) and is closed
   at the end of the run, so a decrypted ID number or phone never reaches a file.
