@@ -264,3 +264,12 @@ def test_the_map_lists_clusters_with_a_link_to_the_cases(planted, client):
     assert 'href="/console/search/?area=d1s1g1&amp;category=urban.lighting.out"' in r.content.decode()
     exports_equal_screen(client, "map", "clusters", {"eps": "150", "min_samples": "4"}, rows)
     assert '"kind": "map"' in r.content.decode() and "/static/demo/areas.geojson" in r.content.decode()
+
+
+def test_the_spots_clustered_are_capped_most_recent_first(planted):
+    """Registered in order P, Q, the scattered three: the three and Q's four are the 7 latest spots."""
+    capped = hotspots.clusters(planted, eps_m=150, min_samples=4, max_points=7)
+    assert capped.truncated and capped.points == 7 and [c.cases for c in capped.clusters] == [4]
+    capped = hotspots.clusters(planted, eps_m=150, min_samples=4, max_points=5)
+    assert capped.truncated and capped.points == 5 and capped.clusters == []
+    assert not hotspots.clusters(planted, eps_m=150, min_samples=4).truncated
