@@ -17,7 +17,7 @@ from govcrm.cases.tests.factories import register
 from govcrm.knowledge.tests.factories import ArticleVersionFactory
 
 from .test_behaviour import T0, application, search, service, view
-from .test_dashboards import exports_equal_screen, screen, signed_in
+from .test_dashboards import screen, signed_in
 
 pytestmark = pytest.mark.django_db
 
