@@ -27,6 +27,7 @@ from django.db import transaction
 
 from govcrm.cases.models import Category, DeadlinePolicy, DispatchRule
 from govcrm.organization.models import Area, Role, StaffProfile, Unit
+from govcrm.reports.demo import demo_subscriptions_ensure
 
 DEMO_PASSWORD = "govcrm-demo"  # noqa: S105 - the documented password of the demo accounts
 CITY = ("city", "示范市", "Demo City", 3_210_000)
@@ -373,6 +374,10 @@ def _ensure_units(areas: dict[str, Area]) -> dict[str, Unit]:
     return existing
 
 
+# Staff e-mail addresses (the scheduled reports are mailed to them); a reserved example domain.
+DEMO_STAFF_MAIL_DOMAIN = "staff.example.org"
+
+
 def _ensure_staff(units: dict[str, Unit]) -> None:
     user_model = get_user_model()
     rows = staff_rows()
@@ -383,7 +388,7 @@ def _ensure_staff(units: dict[str, Unit]) -> None:
             continue
         is_admin = username == "admin"
         user = user_model.objects.create(username=username, password=password, is_staff=is_admin,
-                                         is_superuser=is_admin)
+                                         is_superuser=is_admin, email=f"{username}@{DEMO_STAFF_MAIL_DOMAIN}")
         StaffProfile.objects.create(user=user, role=role, unit=units[unit])
 
 
@@ -429,5 +434,6 @@ def city_ensure() -> None:
         areas = _ensure_areas()
         units = _ensure_units(areas)
         _ensure_staff(units)
+        demo_subscriptions_ensure()  # the scheduled reports the demo's supervisor and a manager receive
         _ensure_rules(areas, units)
         _ensure_policies()
