@@ -1,15 +1,17 @@
 """The matching model on generated people with known truth, and match runs on the database."""
 
+import io
 import itertools
 from collections import defaultdict
 
 import pytest
+from django.core.management import call_command
 
 from govcrm.citizens import identities
 from govcrm.citizens.models import Citizen, Identity
 from govcrm.identity import matching, normalise, synthetic
 from govcrm.identity.actions import match_run, proposal_accept, proposal_reject
-from govcrm.identity.models import MatchProposal, RegistryImport, ResidentRecord
+from govcrm.identity.models import MatchProposal, MatchRun, RegistryImport, ResidentRecord
 
 
 def _truth_pairs(keys_by_truth: dict) -> set[tuple[str, str]]:
@@ -110,7 +112,9 @@ def test_match_run_proposes_citizen_duplicates_and_registry_links():
     proposal_reject(actor=SYSTEM, proposal_id=merge.pk, note="两个人")
     proposal_accept(actor=SYSTEM, proposal_id=link.pk)
     assert ResidentRecord.objects.get(pk=link.resident_id).citizen_id == link.citizen_id
-    again = match_run()
-    assert again.proposed == 0
+    out = io.StringIO()
+    call_command("identity", "match", stdout=out)  # what `govcrm identity match` runs
+    assert " 0 new proposals" in out.getvalue()
+    assert MatchRun.objects.count() == 2 and MatchRun.objects.first().proposed == 0
     assert MatchProposal.objects.filter(pair_key=merge.pair_key).count() == 1
     assert MatchProposal.objects.get(pk=merge.pk).status == "rejected"
