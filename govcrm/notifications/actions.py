@@ -126,7 +126,8 @@ def _lease() -> dt.timedelta:
 
 def _claim(notification_id: int, now: dt.datetime) -> Notification | None:
     with transaction.atomic():
-        note = (Notification.objects.select_for_update().select_related("case", "citizen")
+        # of=("self",): the case is a nullable (outer) join, which PostgreSQL cannot lock
+        note = (Notification.objects.select_for_update(of=("self",)).select_related("case", "citizen")
                 .filter(pk=notification_id).first())
         if note is None or note.status != Notification.Status.PENDING or note.next_attempt_at > now:
             return note

@@ -347,7 +347,8 @@ def _after_step(application: Application, workflow, *, actor, now: dt.datetime) 
     application.workflow_state = engine.dump(workflow)
     application.current_steps = [w.spec_id for w in state.waiting] + state.timers
     if state.completed and state.outcome and application.status not in FINAL:
-        reason = _decision_reason(state.data)
+        with translation.override(application.citizen.language or application.language):
+            reason = _decision_reason(state.data)  # stored and shown to the citizen: in their language
         application.decision_reason = reason
         _set_status(application, state.outcome, actor=actor, unit=application.unit, note=reason,
                     data={k: v for k, v in state.data.items() if k in {"eligible", "monthly_amount", "rule_reason"}},

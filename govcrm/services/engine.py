@@ -277,11 +277,12 @@ def step_result(workflow: BpmnWorkflow, spec_id: str) -> dict:
     return {}
 
 
-def dump(workflow: BpmnWorkflow) -> dict:
-    return json.loads(SERIALIZER.serialize_json(workflow))
+def dump(workflow: BpmnWorkflow) -> str:
+    """The workflow as JSON text. Store it as text: restoring depends on the order of its keys."""
+    return SERIALIZER.serialize_json(workflow)
 
 
-def load(serialized: dict) -> BpmnWorkflow:
-    workflow = SERIALIZER.deserialize_json(json.dumps(serialized))
+def load(serialized: str) -> BpmnWorkflow:
+    workflow = SERIALIZER.deserialize_json(serialized)
     workflow.script_engine = SCRIPT_ENGINE
     return workflow

@@ -137,7 +137,9 @@ class Application(models.Model):
     # The process version this application runs on, and its serialised state after the last step.
     process_definition = models.ForeignKey(ProcessDefinition, null=True, blank=True,
                                            on_delete=models.PROTECT, related_name="applications")
-    workflow_state = models.JSONField(null=True, blank=True, editable=False)
+    # JSON text, kept byte for byte: SpiffWorkflow's restore depends on the order of its keys, which
+    # PostgreSQL's jsonb would not keep.
+    workflow_state = models.TextField(null=True, blank=True, editable=False)
     # BPMN element ids of the steps waiting now (user tasks, timers), for the diagram.
     current_steps = models.JSONField(default=list, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
