@@ -439,7 +439,7 @@ def deadline_performance(con, by, *, months=None, unit_path=None, category_key=N
     for row in rows:
         for stage, (code, _late) in STAGES.items():
             n, k, late = row[f"n_{code}"], row[f"k_{code}"], row[f"late_{stage}"] or 0
-            row.update({f"n_{stage}": n, f"on_time_{stage}": k, f"overdue_{stage}": n - k - late,
+            row.update({f"n_{stage}": n, f"on_time_{stage}": k, f"late_{stage}": late, f"overdue_{stage}": n - k - late,
                         f"rate_{stage}": row[f"rate_{code}"], f"low_{stage}": row[f"low_{code}"],
                         f"high_{stage}": row[f"high_{code}"]})
     return rows

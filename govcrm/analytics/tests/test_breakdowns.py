@@ -273,3 +273,13 @@ def test_the_spots_clustered_are_capped_most_recent_first(planted):
     capped = hotspots.clusters(planted, eps_m=150, min_samples=4, max_points=5)
     assert capped.truncated and capped.points == 5 and capped.clusters == []
     assert not hotspots.clusters(planted, eps_m=150, min_samples=4).truncated
+
+
+def test_the_pages_on_a_warehouse_without_cases(city, client):
+    refresh()
+    signed_in(client, "supervisor")
+    for page in ("categories", "deadlines", "channels", "map"):
+        r = client.get(f"/dashboards/{page}/")
+        assert r.status_code == 200, page
+        assert "仓库中还没有工单" in r.content.decode() or "没有数据" in r.content.decode(), page
+    assert screen(client.get("/dashboards/deadlines/"), "stages")[1][1:5] == ["0", "0", "0", "0"]
