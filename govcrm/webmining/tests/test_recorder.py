@@ -206,3 +206,16 @@ def test_a_catalogue_search_and_the_service_opened_from_it(city, client):
     opened = PageView.objects.get(route="services:item")
     assert (opened.object_kind, opened.object_ref, opened.search_query) == ("service", "residence-permit", "居住证")
     assert opened.path == "/services/<slug:code>/" and opened.referrer_path == "/services/"
+
+
+def test_demo_traffic_is_added_once_with_real_result_counts(city):
+    from govcrm.knowledge.queries import suggestions
+    from govcrm.webmining.demo import DemoTraffic, portal_traffic_ensure
+
+    ArticleVersionFactory(title="居住证办理指南", body="居住证 办理 材料")
+    added = portal_traffic_ensure(days=3, visits_per_day=30)
+    assert added.page_views == PageView.objects.count() > 0 and added.searches == PortalSearch.objects.count() > 0
+    asked = dict(PortalSearch.objects.filter(kind="knowledge").values_list("query", "results").distinct())
+    assert asked and all(n == len(suggestions(q, limit=5)) for q, n in asked.items())
+    assert any(n == 0 for n in asked.values())  # things the portal does not have
+    assert portal_traffic_ensure(days=3) == DemoTraffic(0, 0)  # once

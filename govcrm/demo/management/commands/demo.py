@@ -51,6 +51,10 @@ class Command(BaseCommand):
         # the three online services with their BPMN processes, and sample applications (once)
         self.stdout.write(services_demo_ensure(password=DEMO_PASSWORD).line)
         if opts["cases"] > 0:
+            from govcrm.webmining.demo import portal_traffic_ensure
+
+            t = portal_traffic_ensure(seed=opts["seed"])  # portal page views and searches, once
+            self.stdout.write(f"Portal traffic: {t.page_views:,} page views, {t.searches:,} searches added.")
             self._refresh_warehouse()
         self.stdout.write(f"Knowledge base: {added} sample articles added.")
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
