@@ -30,6 +30,7 @@ import json
 import logging
 import random
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -126,8 +127,36 @@ def _write(matched: list[SubscriberRef], envelope: dict, now: dt.datetime) -> li
     created = Delivery.objects.bulk_create(rows)  # one INSERT statement
     ids = [d.pk for d in created if d.pk is not None]
     if ids:
-        transaction.on_commit(lambda: _enqueue(ids))
+        _enqueue_on_commit(ids)
     return ids
+
+
+class _Batch:
+    """The deliveries written by one transaction: one task for all of them, enqueued on its commit."""
+
+    def __init__(self):
+        self.ids: list[int] = []
+
+    def flush(self) -> None:
+        if self.ids:
+            _enqueue(self.ids)
+
+
+_batches = threading.local()
+
+
+def _enqueue_on_commit(ids: list[int]) -> None:
+    """Join the batch of the open transaction, or start one (a registration and its dispatch by rule
+    are two events in one transaction: one enqueue, not two). A batch whose callback is no longer
+    waiting (committed, or dropped by a rollback) is never reused."""
+    connection = transaction.get_connection()
+    batch = getattr(_batches, "current", None)
+    if batch is not None and any(entry[1] == batch.flush for entry in connection.run_on_commit):
+        batch.ids.extend(ids)
+        return
+    batch = _batches.current = _Batch()
+    batch.ids.extend(ids)  # before on_commit: outside a transaction it runs at once
+    transaction.on_commit(batch.flush)
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -310,6 +339,19 @@ def _claim(delivery_id: int, now: dt.datetime) -> Delivery | None:
     return delivery
 
 
+_client: httpx.Client | None = None
+
+
+def _http() -> httpx.Client:
+    """One client per process: kept-alive connections to the receivers, and the TLS context built once
+    (not rebuilt for every request). httpx's Client is thread-safe. Made lazily, so that each process
+    RQ forks for a job makes its own."""
+    global _client
+    if _client is None:
+        _client = httpx.Client(follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=20))
+    return _client
+
+
 def _post(delivery: Delivery, now: dt.datetime) -> tuple[int | None, str, int]:
     """POST the envelope; (HTTP status or None, error, latency in ms)."""
     body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -322,8 +364,8 @@ def _post(delivery: Delivery, now: dt.datetime) -> tuple[int | None, str, int]:
     }
     started = time.monotonic()
     try:
-        with httpx.Client(timeout=conf.get("GOVCRM_WEBHOOK_TIMEOUT"), follow_redirects=False) as client:
-            response = client.post(delivery.subscriber.url, content=body, headers=headers)
+        response = _http().post(delivery.subscriber.url, content=body, headers=headers,
+                                timeout=conf.get("GOVCRM_WEBHOOK_TIMEOUT"))
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:2000], round((time.monotonic() - started) * 1000)
     latency = round((time.monotonic() - started) * 1000)

@@ -215,3 +215,26 @@ def test_an_inactive_subscriber_gets_nothing(city, receiver):
     register(city.actor("agent"))
     webhooks_sweep(now=_later(60))
     assert receiver.all() == [] and Delivery.objects.count() == 0
+
+
+def test_one_delivery_task_per_transaction_and_none_after_a_rollback(city, monkeypatch):
+    from django.db import transaction
+
+    from govcrm.cases.tests.factories import dispatch_rule
+    from govcrm.integration import actions
+
+    enqueued = []
+    monkeypatch.setattr(actions, "_enqueue", lambda ids: enqueued.append(sorted(ids)))
+    dispatch_rule("urban.lighting.out", city.street1)
+    subscriber("http://127.0.0.1:9/unused")
+    case = register(city.actor("agent"))  # registration + dispatch by rule: two events, one transaction
+    assert enqueued == [sorted(Delivery.objects.filter(subject=case.number).values_list("pk", flat=True))]
+    assert len(enqueued[0]) == 2
+
+    enqueued.clear()
+    with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the rollback is the point
+        register(city.actor("agent"), description="回滚")
+        raise RuntimeError
+    assert enqueued == []
+    case = register(city.actor("agent"), description="提交")
+    assert enqueued == [sorted(Delivery.objects.filter(subject=case.number).values_list("pk", flat=True))]

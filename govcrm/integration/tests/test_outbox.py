@@ -171,3 +171,4 @@ def test_bad_subscriber_input_is_refused_and_stores_nothing(city):
     with pytest.raises(ValidationFailed):
         subscriber(URL, event_types=["gov.govcrm.*.dispatched"])  # * only at the end
     assert Subscriber.objects.count() == 0
+
