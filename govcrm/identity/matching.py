@@ -22,6 +22,7 @@ Rules (ADR 0021 explains the choices):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -110,11 +111,16 @@ def _frame(candidates: Iterable[Candidate]):
     return frame
 
 
+@functools.lru_cache(maxsize=200_000)
+def _token_bit(token: str) -> int:
+    return 1 << (int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big") % 128)
+
+
 def _signature(tokens: list[str]) -> tuple[int, int]:
     """A 128-bit signature of a token set (one bit per token), as two unsigned 64-bit halves."""
     bits = 0
     for token in tokens:
-        bits |= 1 << (int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big") % 128)
+        bits |= _token_bit(token)  # districts and streets recur: hash each token once
     return bits >> 64, bits & (2**64 - 1)
 
 
@@ -250,13 +256,15 @@ def _gamma(levels: list[tuple[int, float]], weight: float) -> int:
 
 def _pairs(rows: list[tuple], columns: list[str], level_weights: dict[str, list[tuple[int, float]]]) -> list[Pair]:
     index = {name: i for i, name in enumerate(columns)}
+    exact = {f: {round(w, 6): g for g, w in level_weights[f]} for f in FIELDS}
     pairs = []
     different_id = 0
     for row in rows:
         levels, weights = {}, {}
         for f in FIELDS:
             weight = float(row[index[f"mw_{f}"]])
-            levels[f] = _gamma(level_weights[f], weight)
+            gamma = exact[f].get(round(weight, 6))
+            levels[f] = gamma if gamma is not None else _gamma(level_weights[f], weight)
             if f"mw_tf_adj_{f}" in index and row[index[f"mw_tf_adj_{f}"]] is not None:
                 weight += float(row[index[f"mw_tf_adj_{f}"]])
             weights[f] = round(weight, 2)

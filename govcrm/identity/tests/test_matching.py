@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from govcrm.citizens import identities
 from govcrm.citizens.models import Citizen, Identity
@@ -53,8 +54,11 @@ def test_planted_duplicates_are_found_with_high_weights_and_no_wrong_pairs():
     exact = [p for p in pairs if p.levels["id_number"] == 2 and p.levels["name"] == 3]
     assert exact and min(p.match_weight for p in exact) > 15
     assert all(p.weights["id_number"] > 5 for p in exact)
-    assert matching.level_label("id_number", 2) == "same ID number"
-    assert matching.level_label("address", -1) == "missing on one side"
+    with translation.override("en"):
+        assert matching.level_label("id_number", 2) == "same ID number"
+        assert matching.level_label("address", -1) == "missing on one side"
+    with translation.override("zh-hans"):
+        assert matching.level_label("phone", 1) == "电话差一两位（两位颠倒）"
 
 
 @pytest.mark.django_db
