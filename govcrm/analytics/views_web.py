@@ -21,7 +21,7 @@ from govcrm.organization.models import Role
 
 from . import queries, web
 from .exports import FORMATS, table_bytes
-from .views import _unavailable
+from .views import _tabs, _unavailable
 from .warehouse import WarehouseError
 
 
@@ -52,7 +52,7 @@ def web_usage(request):
         con.close()
     return render(request, "analytics/web.html", {
         "page": "web", "period": period, "data": data, "query": period.query(),
-        "tables": list(data["tables"].values()), "export": "analytics:web_export",
+        "tables": list(data["tables"].values()), "export": "analytics:web_export", "pages": _tabs(),
     }, status=400 if period.errors else 200)
 
 
@@ -89,7 +89,7 @@ def segments(request):
         con.close()
     return render(request, "analytics/segments.html", {
         "page": "segments", "data": data, "query": {}, "tables": list(data["tables"].values()),
-        "outreach_clear": request.actor.role in (web.WHO - {Role.ANALYST}),
+        "outreach_clear": request.actor.role in (web.WHO - {Role.ANALYST}), "pages": _tabs(),
     })
 
 

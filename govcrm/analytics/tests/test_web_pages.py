@@ -130,6 +130,11 @@ def test_who_sees_the_web_and_segment_pages(portal, client):
         signed_in(client, username)
         assert client.get("/dashboards/web/").status_code == 200, username
         assert client.get("/dashboards/segments/").status_code == 200, username
+    assert 'href="/dashboards/web/"' in client.get("/dashboards/").content.decode()  # a tab of the dashboards
+    client.logout()
+    signed_in(client, "district_manager")
+    overview = client.get("/dashboards/")
+    assert overview.status_code == 200 and 'href="/dashboards/web/"' not in overview.content.decode()
     for username in ("district_manager", "agent", "dispatcher", "street_handler"):
         client.logout()
         signed_in(client, username)
