@@ -80,6 +80,12 @@
         return f.properties && f.properties.level === spec.level && codes[f.properties.code];
       })
     });
+    // ECharts draws longitude and latitude at a fixed 0.75 ratio; the true one is cos(latitude).
+    var lats = [];
+    geojson.features.forEach(function (f) {
+      if (codes[f.properties.code] && f.geometry && f.geometry.type === "Polygon") { lats.push(f.geometry.coordinates[0][0][1]); }
+    });
+    var midLat = lats.length ? lats.reduce(function (a, b) { return a + b; }, 0) / lats.length : 37;
     var labels = {};
     spec.areas.forEach(function (a) { labels[a.name] = a; });
     var values = spec.areas.map(function (a) { return a.value; }).filter(function (v) { return v !== null; });
@@ -93,6 +99,7 @@
                    left: 8, bottom: 8, calculable: false, text: [spec.name, ""],
                    inRange: { color: ["#f7fbff", "#6baed6", "#08306b"] } },
       geo: { map: mapName, nameProperty: "code", roam: true, top: 32, bottom: 8,
+             aspectScale: Math.cos(midLat * Math.PI / 180),
              itemStyle: { borderColor: "#555", borderWidth: 0.6 }, emphasis: { label: { show: false } } },
       series: [
         { type: "map", name: spec.name, geoIndex: 0, data: spec.areas,
