@@ -136,3 +136,29 @@ def test_deadline_performance_equals_metrics(month):  # noqa: F811
         assert row[1:] == [m[f"n_{stage}"], m[f"on_time_{stage}"], m[f"late_{stage}"], m[f"overdue_{stage}"],
                            round(100 * m[f"rate_{stage}"], 1)]
     assert stages.rows[2][1:3] == [8, 5]  # on-time reply 5/8 (docs/metrics.md)
+
+
+def test_hot_topics_of_the_detection_run_covering_the_periods_end(db):
+    from zoneinfo import ZoneInfo
+
+    from govcrm.topics.models import Topic, TopicRun
+
+    tz = ZoneInfo("Asia/Shanghai")
+    assert content.hot_topics(WEEK) is None  # no detection run at all
+    old = TopicRun.objects.create(period_start=dt.datetime(2026, 1, 1, tzinfo=tz),
+                                  period_end=dt.datetime(2026, 2, 1, tzinfo=tz))
+    Topic.objects.create(run=old, rank=1, terms=["旧"], size=9, first_seen=old.period_start,
+                         last_seen=old.period_end)
+    assert content.hot_topics(WEEK) is None  # ended a month before the week
+    run = TopicRun.objects.create(period_start=dt.datetime(2026, 2, 7, tzinfo=tz),
+                                  period_end=dt.datetime(2026, 3, 9, 0, 10, tzinfo=tz))
+    Topic.objects.create(run=run, rank=1, terms=["停水", "小区"], size=12,
+                         first_seen=dt.datetime(2026, 3, 6, 8, tzinfo=tz),
+                         last_seen=dt.datetime(2026, 3, 8, 20, tzinfo=tz))
+    Topic.objects.create(run=run, rank=2, terms=["噪音"], size=5,
+                         first_seen=dt.datetime(2026, 2, 10, tzinfo=tz), last_seen=dt.datetime(2026, 2, 20, tzinfo=tz))
+    with translation.override("en"):
+        topics = content.hot_topics(WEEK)
+    # the second topic was last seen before the week: not one of its hot topics
+    assert topics.rows == [[1, "停水 小区", 12, None, "2026-03-06", "2026-03-08"]]
+    assert topics.columns[:3] == ["Rank", "Topic", "Cases"]
