@@ -238,9 +238,12 @@ def test_dbscan_finds_the_planted_clusters(planted):
     # the centre: 13.8 m; Q's ends are 0.0003° (33.4 m) from its centre
     assert (big.radius_m, small.radius_m) == (14, 33)
     assert found.points == 14 and found.noise == 3
-    # stricter: Q (four cases) is no longer a cluster; wider eps than the gap: one cluster
+    # stricter: Q (four cases) is no longer a cluster; eps just short of the 2,224 m from P to Q:
+    # two clusters still; beyond 2,000 m: refused
     assert [c.cases for c in hotspots.clusters(planted, eps_m=150, min_samples=5).clusters] == [7]
-    assert [c.cases for c in hotspots.clusters(planted, eps_m=2_500, min_samples=4).clusters] == [11]
+    assert [c.cases for c in hotspots.clusters(planted, eps_m=2_000, min_samples=4).clusters] == [7, 4]
+    with pytest.raises(metrics.MetricsError):
+        hotspots.clusters(planted, eps_m=2_500, min_samples=4)
     # the category filter: potholes only; Q and P's one pothole (alone: noise)
     pothole = int(cat("urban.roads.pothole"))
     assert [c.cases for c in hotspots.clusters(planted, eps_m=150, min_samples=4,
