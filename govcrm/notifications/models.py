@@ -20,6 +20,8 @@ class Notification(models.Model):
         CLOSED = "closed", _("Case closed")
         # The outcome of an application for a public service (govcrm/services).
         DECIDED = "decided", _("Application decided")
+        # A reminder of a renewal that falls due or a service the citizen became entitled to (govcrm/personal).
+        REMINDER = "reminder", _("Reminder")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
