@@ -75,10 +75,13 @@ def area_map(con, scope: str | None, f: Filters, *, level: str = "street", eps_m
     chart = {
         "kind": "map", "geojson": geojson_url(), "level": level,
         "name": _("Per 10,000 residents"),
-        "areas": [{"name": r[1], "label": r[0], "value": r[4], "cases": r[3]} for r in table.rows],
+        # a click on an area shows the areas under it (the area filter, one level down)
+        "drillLevel": MAP_LEVELS[min(MAP_LEVELS.index(level) + 1, len(MAP_LEVELS) - 1)],
+        "areas": [{"name": r[1], "label": r[0], "value": r[4], "cases": r[3], "key": a["area_key"]}
+                  for r, a in zip(table.rows, areas, strict=True)],
         "clusters": {"name": _("Clusters"),
-                     "data": [{"name": _("Cluster %(n)s") % {"n": r[0]}, "value": [r[3], r[2], r[1]]}
-                              for r in clusters.rows]},
+                     "data": [{"name": _("Cluster %(n)s") % {"n": r[0]}, "value": [r[3], r[2], r[1]], "url": link}
+                              for r, link in zip(clusters.rows, clusters.links, strict=True)]},
         "casesLabel": _("Cases"),
     }
     return {"tables": {"areas": table, "clusters": clusters}, "charts": {"map": chart}, "level": level,

@@ -86,6 +86,14 @@ def located(city, settings, tmp_path):
     refresh()
 
 
+def click_at(page, lon: float, lat: float) -> None:
+    """Click the map where ECharts draws (lon, lat)."""
+    x, y = page.evaluate("""([lon, lat]) => echarts.getInstanceByDom(
+        document.querySelector("[data-chart='chart-map']")).convertToPixel({geoIndex: 0}, [lon, lat])""", [lon, lat])
+    box = page.locator("[data-chart='chart-map']").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
 PAGES = [  # (path, charts, the heading in Chinese, in English)
     ("categories/", ("volumes", "rates"), "分类", "Categories"),
     ("deadlines/", ("stages", "units", "categories"), "时限情况", "Deadline performance"),
@@ -120,6 +128,14 @@ def test_the_new_pages_render_their_charts_in_both_languages(located, live_serve
         assert page.locator("#table-clusters tbody tr").count() == 1
         assert page.locator("#table-clusters tbody tr td").nth(1).inner_text() == "5"
         assert page.locator("#table-areas tbody tr").count() == 2
+        # a click on district d1 (the demo city's box 30.4–30.6 N, 114.0–114.2 E) shows its streets;
+        # a click on the cluster opens the console's search for its area and category
+        click_at(page, 114.15, 30.55)
+        page.wait_for_url("**level=street**")
+        page.wait_for_selector("[data-chart='chart-map'][data-drawn] canvas")
+        assert page.locator("#table-areas tbody tr td").nth(1).inner_text() == "d1s1"
+        click_at(page, 114.05, 30.4502)
+        page.wait_for_url("**/console/search/?area=d1s1g1&category=urban.lighting.out")
         # drill down on the categories page: a level-1 category links to its level 2
         page.goto(f"{live_server.url}/dashboards/categories/")
         page.locator("#table-categories tbody a").first.click()

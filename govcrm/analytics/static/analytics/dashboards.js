@@ -123,6 +123,18 @@
     }).then(function (geojson) {
       var chart = echarts.init(el, null, { renderer: "canvas", locale: lang });
       chart.setOption(mapOptions(spec, geojson));
+      var keys = {};
+      spec.areas.forEach(function (a) { keys[a.name] = a.key; });
+      chart.on("click", function (p) {
+        if (p.seriesType === "scatter" && p.data && p.data.url) {
+          window.location.href = p.data.url;  // the console's search for the cluster's cases
+        } else if ((p.componentType === "geo" || p.seriesType === "map") && keys[p.name] !== undefined) {
+          var q = new URLSearchParams(window.location.search);
+          q.set("area", keys[p.name]);
+          q.set("level", spec.drillLevel);
+          window.location.search = q.toString();
+        }
+      });
       el.setAttribute("data-drawn", "true");
       charts.push(chart);
     }).catch(function () {
