@@ -42,7 +42,7 @@ KINDS = {
     "rejected": "status changed to rejected (final)",
     "withdrawn": "the citizen withdrew the application (final)",
     "timer_fired": "a timer event of the process fired (data: timer)",
-    "escalated": "the legal time limit passed; the unit's managers were alerted",
+    "escalated": "the legal time limit passed: the application is marked overdue in the unit's queue",
     "citizen_notified": "the outcome was sent to the citizen",
 }
 

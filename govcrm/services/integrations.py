@@ -8,7 +8,7 @@ Rules:
   from the ID number. A deployment that has the department registries plugs their lookups in with
   `register`; none is called over the network from here.
 - `escalate_overdue` records that the legal limit passed; the engine's caller (actions) turns it
-  into an event and a notice to the unit's managers.
+  into an `escalated` event and marks the application overdue in the unit's queue.
 """
 
 from __future__ import annotations
