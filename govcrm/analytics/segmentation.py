@@ -193,8 +193,9 @@ def cluster(x: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray, in
     rng = np.random.RandomState(seed)
     fit_rows = z if len(z) <= FIT_SAMPLE else z[np.sort(rng.choice(len(z), FIT_SAMPLE, replace=False))]
     best = None
+    distinct = len(np.unique(fit_rows.round(9), axis=0))
     for k in K_RANGE:
-        if k >= len(fit_rows):
+        if k >= len(fit_rows) or k > distinct:  # no more groups than different citizens
             break
         model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(fit_rows)
         if len(set(model.labels_)) < 2:

@@ -165,3 +165,34 @@ def test_features_of_one_citizen_by_hand(warehouse):
     assert features["categories"] == 2 and features["satisfaction"] == pytest.approx(0.5)
     # two complaints in category 1 (one repeat) and one reopened case
     assert features["repeat_complaints"] == 2 and features["applications"] == 1
+
+
+@pytest.mark.django_db
+def test_the_refresh_stores_segments_of_real_cases(city, settings, tmp_path, capsys):
+    """Through the real path: cases registered by the moves, `govcrm warehouse refresh`, dim_segment
+    and dim_citizen.segment_key filled, every citizen counted once."""
+    from django.core.management import call_command
+
+    from govcrm.cases.tests.factories import register
+
+    settings.GOVCRM_WAREHOUSE = tmp_path / "real.duckdb"
+    agent = city.actor("agent")
+    for i in range(8):  # one phone call each
+        register(agent, citizen={"name": f"电话{i}", "phone": f"+86139000010{i:02d}"}, channel="phone",
+                 case_type="inquiry")
+    for i in range(8):  # several WeChat messages each
+        for _ in range(3):
+            register(agent, citizen={"name": f"微信{i}", "phone": f"+86139000020{i:02d}"}, channel="wechat",
+                     case_type="inquiry")
+    call_command("warehouse", "refresh", "--no-progress")
+    assert "citizen segments: " in capsys.readouterr().out
+    con = connect(path=settings.GOVCRM_WAREHOUSE, read_only=True)
+    try:
+        segments = dict(con.execute("SELECT code, citizens FROM dim_segment").fetchall())
+        by_key = con.execute("SELECT d.segment_key, s.code, count(*) FROM dim_citizen d "
+                             "JOIN dim_segment s USING (segment_key) GROUP BY ALL").fetchall()
+    finally:
+        con.close()
+    assert segments.get("phone_only") == 8 and segments.get("online_self_servers") == 8, segments
+    assert sum(n for *_k, n in by_key) == sum(segments.values())
+    assert {(code, n) for _k, code, n in by_key} >= {("phone_only", 8), ("online_self_servers", 8)}

@@ -32,6 +32,11 @@ class Command(BaseCommand):
                     "%(citizens)d citizens, %(interactions)d new interactions. File: %(path)s"
                 ) % {"kind": kind, "seconds": r.seconds, "cases": r.cases, "events": r.events,
                      "citizens": r.citizens, "interactions": r.interactions, "path": warehouse_path()})
+                self.stdout.write(_(
+                    "%(applications)d applications, %(views)d new page views, %(searches)d new searches; "
+                    "citizen segments: %(segments)s."
+                ) % {"applications": r.applications, "views": r.page_views, "searches": r.searches,
+                     "segments": r.segments if r.segments is not None else _("not due")})
             else:
                 r = warehouse_export(out=opts["out"])
                 self.stdout.write(_("Exported %(rows)d rows in %(tables)d tables to %(out)s") % {
