@@ -122,3 +122,23 @@ def test_match_run_proposes_citizen_duplicates_and_registry_links():
     assert MatchRun.objects.count() == 2 and MatchRun.objects.first().proposed == 0
     assert MatchProposal.objects.filter(pair_key=merge.pair_key).count() == 1
     assert MatchProposal.objects.get(pk=merge.pk).status == "rejected"
+
+
+def test_the_matching_database_stays_in_memory():
+    con = matching._connection()
+    try:
+        assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0] == ""
+        assert con.execute("SELECT current_setting('enable_external_access')").fetchone()[0] is False
+        assert con.execute("SELECT database_name, path FROM duckdb_databases() WHERE NOT internal").fetchall() == [
+            ("memory", None)]
+    finally:
+        con.close()
+
+
+@pytest.mark.django_db
+def test_a_bad_threshold_is_refused_and_runs_nothing():
+    from govcrm.common.errors import ValidationFailed
+
+    with translation.override("en"), pytest.raises(ValidationFailed, match=r"between 0\.5 and 1"):
+        match_run(threshold=1.5)
+    assert not MatchRun.objects.exists()
