@@ -136,8 +136,9 @@ def case_number_draw(now: dt.datetime | None = None) -> str:
 
 def _append_event(case: Case, *, actor: Actor, action: str, at: dt.datetime, from_status: str,
                   to_status: str, reason_code: str = "", reason: str = "", data: dict | None = None,
-                  public: bool = False, last: tuple[int, dt.datetime] | None = None) -> CaseEvent:
-    """Append the next event; `last` is (seq, at) of the case's latest event when the caller knows it."""
+                  public: bool = False, last: tuple[int, dt.datetime] | tuple[()] | None = None) -> CaseEvent:
+    """Append the next event; `last` is (seq, at) of the case's latest event when the caller knows it
+    (`()`: there is none yet)."""
     if last is None and case.version > 1:
         last = case.events.order_by("-seq").values_list("seq", "at").first()
     seq = (last[0] + 1) if last else 1
@@ -171,9 +172,10 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
     terms = search.search_text(data.title, data.description, data.address)  # CPU work outside the lock
     number = number or case_number_draw(now)
     # No savepoint of its own: every caller lets a failure here fail its whole transaction.
+    match = None if data.resolve_now_reply else dispatch.rule_for(category, area)
     with transaction.atomic(savepoint=False):
         citizen = citizen_find_or_create(data=data.citizen) if data.citizen else None
-        case = Case.objects.create(
+        case = Case(
             number=number,
             query_code=f"{secrets.randbelow(10**6):06d}",
             case_type=data.case_type,
@@ -192,9 +194,17 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
             registered_by_id=actor.user_id,
             search_text=terms,
         )
+        if match:
+            # Dispatched by rule as it is registered: the row is inserted once with its unit and
+            # deadlines (an UPDATE right after the INSERT would write every index of the table,
+            # the full-text one included, a second time). Same fields as the dispatch move.
+            _dispatch_fields(case, match.unit, now, new_round=True)
+            case.status = target_of(MOVES["dispatch"], Status.REGISTERED)
+            case.version += 1
+        case.save(force_insert=True)
         event = _append_event(case, actor=actor, action="register", at=now, from_status="",
                               to_status=Status.REGISTERED, data={"channel": data.channel, **data.data},
-                              public=True)
+                              public=True, last=())  # the first event
         _notify(case, event)
         # The new case is not visible to anyone else before commit: its first move is made on
         # this object, without locking and reading it again.
@@ -202,13 +212,14 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
         if data.resolve_now_reply:
             return _move(actor=actor, case=case, action="resolve_first_contact",
                          data={"reply": data.resolve_now_reply}, now=now, last=last)
-        match = dispatch.rule_for(category, area)
         if match:
-            case = _move(
-                actor=SYSTEM, case=case, action="dispatch", now=now, last=last,
-                data={"unit": match.unit.code, "co_units": [u.code for u in match.co_units],
-                      "rule": match.rule_id},
+            _create_assignments(case, match.unit, match.co_units, now)
+            dispatched = _append_event(
+                case, actor=SYSTEM, action="dispatch", at=now, from_status=Status.REGISTERED, to_status=case.status,
+                data={"unit": match.unit.code, "co_units": [u.code for u in match.co_units], "rule": match.rule_id},
+                last=last,
             )
+            _notify(case, dispatched)
         _suggest_later(case)
     return case
 
@@ -279,12 +290,23 @@ def _unit_by_code(code: Any, field_name: str = "unit") -> Unit:
 def _assign(case: Case, lead: Unit, co_units: list[Unit], now: dt.datetime, *, keep_active: bool = False) -> None:
     if not keep_active and case.dispatch_count:  # never dispatched: no assignment to end
         case.assignments.filter(active=True).update(active=False)
+    _create_assignments(case, lead, co_units, now)
+    case.lead_unit = lead
+
+
+def _create_assignments(case: Case, lead: Unit, co_units: list[Unit], now: dt.datetime) -> None:
     CaseAssignment.objects.bulk_create(
         [CaseAssignment(case=case, unit=lead, role=CaseAssignment.Role.LEAD, created_at=now)]
         + [CaseAssignment(case=case, unit=u, role=CaseAssignment.Role.CO, created_at=now) for u in co_units
            if u.pk != lead.pk]
     )
-    case.lead_unit = lead
+
+
+def _dispatch_fields(case: Case, unit: Unit, now: dt.datetime, *, new_round: bool) -> None:
+    """What a dispatch sets on the case row besides its status (see _h_dispatch)."""
+    case.lead_unit = unit
+    case.dispatch_count += 1
+    _start_clock(case, now, new_round=new_round)
 
 
 def _start_clock(case: Case, now: dt.datetime, *, new_round: bool) -> None:
@@ -433,8 +455,7 @@ def _h_dispatch(*, actor, case, data, now, event_data, **_kw):
     co = [_unit_by_code(c, "co_units") for c in data.get("co_units") or []]
     new_round = case.status == Status.REGISTERED or case.closed_at is not None
     _assign(case, unit, co, now)
-    case.dispatch_count += 1
-    _start_clock(case, now, new_round=new_round)
+    _dispatch_fields(case, unit, now, new_round=new_round)
     event_data.update({"unit": unit.code, "co_units": [u.code for u in co]})
     if "rule" in data:
         event_data["rule"] = data["rule"]

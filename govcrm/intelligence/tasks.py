@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
 from govcrm.cases.models import Case
 from govcrm.cases.workflow import Status
+from govcrm.common.jobs import enqueue_on_commit
 
 from . import store
 from .actions import case_suggest
@@ -22,14 +22,7 @@ def suggest_enqueue(case_id: int) -> None:
     """After the intake commits, ask for a suggestion — only when a model is trained."""
     if store.active_row() is None:
         return
-    transaction.on_commit(lambda: _enqueue(case_id))
-
-
-def _enqueue(case_id: int) -> None:
-    try:
-        suggest_dispatch.enqueue(case_id)
-    except Exception:  # the sweep catches up; an intake is never failed by the classifier
-        logger.exception("could not enqueue the suggestion of case %s", case_id)
+    enqueue_on_commit(lambda: suggest_dispatch.enqueue(case_id), f"the suggestion of case {case_id}")
 
 
 @task()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -27,6 +28,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
+
+from govcrm.common.jobs import enqueue_on_commit
 
 from .backends import Undeliverable
 from .models import Notification
@@ -81,7 +84,7 @@ def notification_for_event(*, case, event) -> Notification | None:
         case=case, citizen=case.citizen, channel=channel, kind=kind, language=language, subject=subject,
         body=body, dedupe_key=f"{case.number}:{event.seq}:{channel}", next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: _enqueue(note.pk))
+    enqueue_on_commit(partial(_enqueue, note.pk), f"notification {note.pk}")
     return note
 
 
@@ -99,17 +102,14 @@ def notification_for_application(*, application, event, subject: str, body: str)
         language=citizen.language or application.language, subject=subject[:300], body=body,
         dedupe_key=f"{application.number}:{event.seq}:{channel}", next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: _enqueue(note.pk))
+    enqueue_on_commit(partial(_enqueue, note.pk), f"notification {note.pk}")
     return note
 
 
 def _enqueue(notification_id: int) -> None:
     from .tasks import send_notification
 
-    try:
-        send_notification.enqueue(notification_id)
-    except Exception:  # the periodic sweep picks it up; the row is safe in the outbox
-        logger.exception("could not enqueue notification %s", notification_id)
+    send_notification.enqueue(notification_id)
 
 
 def recipient_for(note: Notification) -> str:

@@ -49,9 +49,14 @@ def test_api_intake_statement_budget(city, api_client_for, django_assert_max_num
     dispatch_rule(LEAF, city.street1, city.street_area)
     client = api_client_for("agent")
     post(client, {**BODY, "citizen": {"name": "李四", "phone": "+8613900139000"}}, key="warm-up")
-    with django_assert_max_num_queries(26):
+    with django_assert_max_num_queries(26) as captured:
         r = post(client, BODY, key=str(uuid.uuid4()))
     assert r.status_code == 201
+    # Dispatched by rule as it is registered: inserted once with its unit, never updated right after
+    # (that UPDATE would write every index of the table again, the full-text one included).
+    case_writes = [q["sql"].split()[0] for q in captured.captured_queries if '"cases_case" ' in q["sql"]
+                   and q["sql"].split()[0] in ("INSERT", "UPDATE")]
+    assert case_writes == ["INSERT"]
     case = Case.objects.get(number=r.json()["number"])
     assert list(CaseEvent.objects.filter(case=case).values_list("seq", "action")) == [(1, "register"),
                                                                                       (2, "dispatch")]
@@ -78,14 +83,14 @@ def test_number_drawn_before_the_intake_transaction(city, monkeypatch):
         depth["draw"] = len(connection.atomic_blocks)
         return draw(now)
 
-    original_create = Case.objects.create
+    original_save = Case.save
 
-    def create(**kwargs):
-        depth["insert"] = len(connection.atomic_blocks)
-        return original_create(**kwargs)
+    def save(self, *args, **kwargs):
+        depth.setdefault("insert", len(connection.atomic_blocks))
+        return original_save(self, *args, **kwargs)
 
     monkeypatch.setattr("govcrm.channels.intake.case_number_draw", spy)
-    monkeypatch.setattr(Case.objects, "create", create)
+    monkeypatch.setattr(Case, "save", save)
     intake_receive(IntakeMessage(channel="portal", external_id="t-1", text="路灯坏了", category=LEAF))
     assert depth["draw"] < depth["insert"]
 
@@ -95,3 +100,38 @@ def test_numbers_of_a_day_are_consecutive(city):
     second = actions.case_number_draw()
     assert second[:8] == first[:8] and int(second[8:]) == int(first[8:]) + 1
     assert CaseNumberSequence.objects.get(day=first[:8]).last == int(second[8:])
+
+
+def test_jobs_of_an_intake_are_rows_of_its_own_transaction_on_the_database_backend(city, settings):
+    """GOVCRM_TASKS_BACKEND=database: the notification and suggestion jobs commit with the case
+    (one commit per intake, common/jobs.py) — and vanish with it when the intake fails."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from govcrm.notifications.models import Notification
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    citizen = citizen_input_clean(name="赵六", phone="+8613600136000")
+
+    class Failed(Exception):
+        pass
+
+    jobs_inside = []
+
+    def intake_then_fail():
+        with transaction.atomic():
+            intake_receive(IntakeMessage(channel="sms", external_id="rolled-back", text="路灯坏了", category=LEAF,
+                                         citizen=citizen))
+            jobs_inside.append(DBTaskResult.objects.filter(task_path__endswith="send_notification").count())
+            raise Failed
+
+    with pytest.raises(Failed):
+        intake_then_fail()
+    assert jobs_inside == [1]  # the job row is written inside the intake's transaction
+    assert not DBTaskResult.objects.exists() and not Notification.objects.exists() and not Case.objects.exists()
+
+    intake_receive(IntakeMessage(channel="sms", external_id="kept", text="路灯坏了", category=LEAF,
+                                 citizen=citizen))
+    note = Notification.objects.get()
+    job = DBTaskResult.objects.get(task_path__endswith="send_notification")
+    assert job.args_kwargs["args"] == [note.pk]

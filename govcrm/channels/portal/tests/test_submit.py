@@ -41,6 +41,33 @@ def test_the_form_offers_leaf_categories_grouped_and_a_fresh_token(city, client)
     assert token not in second.content.decode()
 
 
+def test_a_first_visit_gets_the_cached_form_with_its_own_tokens_and_it_can_be_sent(city):
+    """The form page of a visitor without a session is rendered once per language (views/submit.py):
+    the same page as a full render but for the CSRF and submission tokens, which are per visitor."""
+    from govcrm.channels.portal.views import submit as view
+
+    def tokens(html: str) -> tuple[str, str]:
+        return (re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1),
+                re.search(r'name="token" value="([0-9a-f-]{36})"', html).group(1))
+
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    page1, page2 = first.get("/").content.decode(), second.get("/").content.decode()
+    assert view._CSRF_MARK not in page1 and view._TOKEN_MARK not in page1
+    (csrf1, token1), (csrf2, token2) = tokens(page1), tokens(page2)
+    assert token1 != token2 and csrf1 != csrf2
+    assert page1.count(csrf1) == 2  # the language switch and the request form
+    # The same page as the full render, but for the tokens: a visitor with a session gets that one.
+    full = first.get("/").content.decode()  # `first` now has the CSRF cookie, not a first visit
+    csrf_full, token_full = tokens(full)
+    assert page1.replace(csrf1, "C").replace(token1, "T") == full.replace(csrf_full, "C").replace(token_full, "T")
+    en = Client(HTTP_ACCEPT_LANGUAGE="en").get("/").content.decode()
+    assert "Tell us about a problem or ask a question" in en and "反映问题或咨询" in page1
+
+    response = second.post("/", {**request_data(), "csrfmiddlewaretoken": csrf2, "token": token2})
+    assert response.status_code == 302
+    assert Case.objects.count() == 1
+
+
 def test_anonymous_request_opens_a_portal_case(city, client, submit):
     data = request_data()
     response = client.post("/", data, follow=True)

@@ -8,8 +8,14 @@ with its errors (422) and nothing stored.
 
 from __future__ import annotations
 
-from django.http import Http404
+import secrets
+import uuid
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from govcrm.citizens import identities
 from govcrm.common.errors import DomainError
 from govcrm.common.forms import apply_error
+from govcrm.common.reference import cached
 from govcrm.knowledge.actions import selfservice_request_sent
 
 from ..actions import portal_request_submit
@@ -35,9 +42,39 @@ def _contact_of(request) -> dict:
     return {"email": value} if kind == identities.EMAIL else {"phone": value.removeprefix("+86")}
 
 
+# Placeholders of the per-visitor parts of the cached form page (see _first_visit_page).
+_CSRF_MARK = f"csrf-{secrets.token_hex(16)}"
+_TOKEN_MARK = f"token-{secrets.token_hex(16)}"
+
+
+def _is_first_visit(request) -> bool:
+    """No session and no messages cookie, no query: the page is the same for every such visitor."""
+    return (not request.GET and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "messages" not in request.COOKIES)
+
+
+def _first_visit_page(request) -> HttpResponse:
+    """The empty form for a visitor without a session, rendered once per language and process.
+
+    Rendering the form (about 150 categories, a dozen fields) is most of the CPU of a portal
+    intake, and for a visitor with no session it differs only in the CSRF token and the
+    submission token: those are written into the cached page per request. The page is kept as
+    long as the reference data it shows (common/reference.py: 30 s, cleared on a change).
+    """
+    def render_page() -> str:
+        form = RequestForm(initial={"token": _TOKEN_MARK})
+        return render_to_string("portal/index.html", {"form": form, "csrf_token": _CSRF_MARK}, request=request)
+
+    page = cached(f"portal-index:{get_language()}", render_page)
+    html = page.replace(_CSRF_MARK, get_token(request)).replace(_TOKEN_MARK, str(uuid.uuid4()))
+    return HttpResponse(html)
+
+
 @require_http_methods(["GET", "POST"])
 def index(request):
     if request.method == "GET":
+        if _is_first_visit(request):
+            return _first_visit_page(request)
         return render(request, "portal/index.html", {"form": RequestForm(initial=_contact_of(request))})
     form = RequestForm(request.POST, request.FILES)
     if form.is_valid():
