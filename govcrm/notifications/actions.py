@@ -106,6 +106,26 @@ def notification_for_application(*, application, event, subject: str, body: str)
     return note
 
 
+def notification_reminder(*, citizen, key: str, subject: str, body: str, application=None) -> Notification | None:
+    """Queue a reminder (govcrm/personal: a renewal that falls due, an entitlement by age) once per `key`.
+
+    Same channel choice as for an application; nothing without consent to be contacted or without
+    an identity to send to; a key already used queues nothing (the reminder was sent or is pending)."""
+    if not citizen.consent_contact:
+        return None
+    channel = _pick_channel(SimpleNamespace(citizen=citizen, channel="portal"))
+    dedupe_key = f"reminder:{key}"[:100]
+    if channel is None or Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    note = Notification.objects.create(
+        application=application, citizen=citizen, channel=channel, kind=Notification.Kind.REMINDER,
+        language=citizen.language, subject=subject[:300], body=body, dedupe_key=dedupe_key,
+        next_attempt_at=timezone.now(),
+    )
+    enqueue_on_commit(partial(_enqueue, note.pk), f"notification {note.pk}")
+    return note
+
+
 def _enqueue(notification_id: int) -> None:
     from .tasks import send_notification
 
