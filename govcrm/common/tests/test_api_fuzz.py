@@ -91,6 +91,20 @@ def test_api_as_the_administrator(case, admin_token):
     case.call_and_validate(headers={"Authorization": f"Bearer {admin_token}"}, checks=CHECKS)
 
 
+@pytest.fixture
+def department_token(city):
+    """A department system's token, limited to the Heping street office (govcrm/integration)."""
+    from govcrm.integration.actions import department_token_create
+
+    return department_token_create(unit_code=city.street1.code)[1]
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_api_as_a_department_system(case, department_token):
+    case.call_and_validate(headers={"Authorization": f"Bearer {department_token}"}, checks=CHECKS)
+
+
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_api_without_credentials(case):
