@@ -32,6 +32,7 @@ import random
 import secrets
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 
 import httpx
@@ -310,6 +311,27 @@ def subscriber_rotate_secret(*, subscriber_id: int, actor=None, now: dt.datetime
         audit_record(action=AuditRecord.Action.CONFIG_CHANGE, obj=subscriber, actor=actor,
                      detail={"secret": "rotated"})
     return secret
+
+
+def subscriber_ping(*, subscriber_id: int, actor=None, now: dt.datetime | None = None) -> Delivery:
+    """Queue a test event (`gov.govcrm.test.ping`) for one subscriber, to check its endpoint and signature
+    check before real events flow. It goes through the outbox like any event (log, retries, dead letter)."""
+    now = now or timezone.now()
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        raise NotFound(_("No such subscriber."))
+    envelope = {
+        "specversion": "1.0", "id": str(uuid.uuid4()), "source": cloudevents.source("integration"),
+        "type": cloudevents.PREFIX + "test.ping", "subject": "ping", "time": cloudevents.rfc3339(now),
+        "datacontenttype": "application/json", "sequence": f"{0:010d}",
+        "data": {"subscriber": subscriber.name, "message": "GovCRM test event: answer 2xx if the signature verifies."},
+    }
+    with transaction.atomic():
+        ref = SubscriberRef(subscriber.pk, (), None, None, subscriber.created_at)
+        (pk,) = _write([ref], envelope, now)
+        audit_record(action=AuditRecord.Action.CONFIG_CHANGE, obj=subscriber, actor=actor,
+                     detail={"webhook_ping": pk})
+    return Delivery.objects.get(pk=pk)
 
 
 # --- delivering -----------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     search_fields = ("name", "url")
     autocomplete_fields = ("unit",)
     readonly_fields = ("previous_secret_until",)
-    actions = ["rotate_secret"]
+    actions = ["rotate_secret", "ping"]
 
     def save_model(self, request, obj, form, change):
         secret = None if change else actions.subscriber_secret_prepare(obj)
@@ -63,6 +63,14 @@ class SubscriberAdmin(admin.ModelAdmin):
             secret = actions.subscriber_rotate_secret(subscriber_id=subscriber.pk, actor=request.user)
             self.message_user(request, _("New signing secret of %(name)s (shown only now): %(secret)s")
                               % {"name": subscriber.name, "secret": secret}, messages.WARNING)
+
+
+    @admin.action(description=_("Send a test event (gov.govcrm.test.ping)"))
+    def ping(self, request, queryset):
+        for subscriber in queryset:
+            delivery = actions.subscriber_ping(subscriber_id=subscriber.pk, actor=request.user)
+            self.message_user(request, _("Test event queued for %(name)s (delivery %(id)s): see the webhook "
+                                         "deliveries for the answer.") % {"name": subscriber.name, "id": delivery.pk})
 
 
 class AttemptInline(admin.TabularInline):

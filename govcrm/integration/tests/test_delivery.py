@@ -238,3 +238,15 @@ def test_one_delivery_task_per_transaction_and_none_after_a_rollback(city, monke
     assert enqueued == []
     case = register(city.actor("agent"), description="提交")
     assert enqueued == [sorted(Delivery.objects.filter(subject=case.number).values_list("pk", flat=True))]
+
+
+def test_a_test_event_checks_the_endpoint_and_the_signature(city, receiver):
+    from govcrm.integration.actions import subscriber_ping
+
+    sub, secret = subscriber(receiver.url)
+    receiver.secret = secret
+    delivery = subscriber_ping(subscriber_id=sub.pk)  # on commit: sent at once
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered"
+    got = receiver.all()[0]
+    assert got.signature_ok and got.event["type"] == "gov.govcrm.test.ping" and got.event["subject"] == "ping"
