@@ -62,6 +62,28 @@ class ServiceItem(BilingualNameMixin, TimestampedModel):
         verbose_name_plural = _("service items")
         ordering = ["code"]
 
+    def clean(self) -> None:
+        """A form schema must be a JSON Schema the portal can draw; materials need their names."""
+        import jsonschema
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.form_schema is not None:
+            try:
+                jsonschema.Draft202012Validator.check_schema(self.form_schema)
+                if self.form_schema.get("type") != "object" or not isinstance(self.form_schema.get("properties"), dict):
+                    raise jsonschema.SchemaError("the form must be an object with properties")
+            except (jsonschema.SchemaError, AttributeError) as exc:
+                message = getattr(exc, "message", exc)
+                errors["form_schema"] = _("Not a usable JSON Schema: %(error)s") % {"error": message}
+        if not isinstance(self.materials, list) or any(
+                not isinstance(m, dict) or not m.get("name_zh") for m in self.materials):
+            errors["materials"] = _("A list of objects, each with at least name_zh (and name_en, required, key).")
+        if self.online and not (self.process_key and self.form_schema):
+            errors["online"] = _("An online item needs a BPMN process id and a form schema.")
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def description(self) -> str:
         return _bilingual(self.description_zh, self.description_en)

@@ -51,3 +51,24 @@ def test_upload_a_changed_process_makes_a_new_version_and_a_broken_one_is_refuse
     assert not ProcessDefinition.objects.filter(key="other").exists()
     # versions are never edited
     assert client.post(f"/admin/services/processdefinition/{latest.pk}/change/", {}).status_code == 403
+
+
+def test_a_service_item_with_a_broken_form_or_materials_is_refused():
+    from django.core.exceptions import ValidationError
+
+    from govcrm.organization.tests.factories import UnitFactory
+    from govcrm.services.models import ServiceItem
+
+    item = ServiceItem(code="x", name_zh="某事项", unit=UnitFactory(), time_limit_days=5, online=True,
+                       process_key="senior_allowance", form_schema={"type": "object", "properties": {
+                           "age": {"type": "no-such-type"}}}, materials=[{"name_en": "only English"}])
+    with pytest.raises(ValidationError) as err:
+        item.full_clean()
+    assert set(err.value.message_dict) == {"form_schema", "materials"}
+    item.form_schema = {"type": "object", "properties": {"age": {"type": "integer"}}}
+    item.materials = [{"name_zh": "身份证", "name_en": "ID card", "required": True, "key": "id"}]
+    item.full_clean()
+    item.process_key = None
+    with pytest.raises(ValidationError) as err:
+        item.full_clean()
+    assert set(err.value.message_dict) == {"online"}
