@@ -177,8 +177,10 @@ def webhooks_for_case_event(*, case, event) -> int:
     event_type = cloudevents.case_type(event.action)
     refs = reference_codes()
     paths = [refs.units[case.lead_unit_id][1]] if case.lead_unit_id in refs.units else []
-    for key in ("unit", "from_unit"):  # a transfer or return also concerns the unit the case leaves
-        code = event.data.get(key)
+    # A transfer or return also concerns the unit the case leaves; a dispatch, its co-handlers 协办.
+    co_units = event.data.get("co_units")
+    named = [event.data.get("unit"), event.data.get("from_unit"), *(co_units if isinstance(co_units, list) else [])]
+    for code in named:
         if isinstance(code, str) and code in refs.unit_paths:
             paths.append(refs.unit_paths[code])
     category = refs.categories.get(case.category_id)

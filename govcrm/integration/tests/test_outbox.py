@@ -172,3 +172,12 @@ def test_bad_subscriber_input_is_refused_and_stores_nothing(city):
         subscriber(URL, event_types=["gov.govcrm.*.dispatched"])  # * only at the end
     assert Subscriber.objects.count() == 0
 
+
+
+def test_a_co_handler_gets_the_dispatch_that_names_it(city):
+    urban, _ = subscriber(URL, name="urban commission", unit=city.urban)
+    case = register(city.actor("agent"))
+    move(city.actor("dispatcher"), case, "dispatch", unit=city.street1.code, co_units=[city.urban.code])
+    move(city.actor("street_handler"), case, "accept")
+    assert _types(urban) == ["gov.govcrm.case.dispatched"]
+    assert Delivery.objects.get(subscriber=urban).payload["data"]["case"]["co_units"] == [city.urban.code]
