@@ -36,6 +36,7 @@ def test_for_you_page_in_chinese(city):
     assert "申请了“新生儿出生登记”的市民也申请了“育儿补贴申领”" in page
     assert "新生儿医保参保" in page  # listed as in progress
     assert "为您推荐" in page
+    assert "即将可办：" in page  # the label with the language's own colon
 
 
 def test_for_you_page_in_english(city):
@@ -43,6 +44,7 @@ def test_for_you_page_in_english(city):
     page = signed_in("en").get("/for-you/").content.decode()
     assert "People who applied for “Birth registration” also applied for “Childcare subsidy”." in page
     assert "Residence permit endorsement" in page and "working days left" in page
+    assert "Soon:" in page
 
 
 def test_the_portal_pages_show_a_short_block_when_signed_in(city):
@@ -132,3 +134,10 @@ def test_caller_lookup_loads_the_next_best_action(city, client):
     body = client.get("/console/intake/lookup", {"phone": "13800138000"},
                       headers={"HX-Request": "true"}).content.decode()
     assert f"/console/personal/citizens/{w.zhang.pk}/nba" in body
+
+
+def test_citizen_page_loads_the_next_best_action(city, client):
+    w = world(city)
+    client.force_login(city.users["supervisor"])
+    body = client.get(f"/console/citizens/{w.zhang.pk}/").content.decode()
+    assert f'hx-get="/console/personal/citizens/{w.zhang.pk}/nba"' in body
