@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import sys
 import time
@@ -62,9 +63,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threshold", type=float, default=0.95)
     parser.add_argument("--examples", type=int, default=0, help="print this many missed and wrong pairs")
+    parser.add_argument("--save-model", action="store_true",
+                        help="train on the generated records and write govcrm/identity/model.json (the model "
+                             "used below matching.MIN_TRAINING_RECORDS records), then stop")
     args = parser.parse_args()
     _setup()
     from govcrm.identity import matching, synthetic
+
+    if args.save_model:
+        records = synthetic.population(args.records, seed=args.seed)
+        model = matching.train_model(matching.Candidate(key=f"r:{i}", **{f: r[f] for f in matching.FIELDS})
+                                     for i, r in enumerate(records))
+        matching.SHIPPED_MODEL.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"model trained on {len(records):,} records written to {matching.SHIPPED_MODEL}")
+        return
 
     load_before = os.getloadavg()
     started = time.perf_counter()

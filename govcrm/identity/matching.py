@@ -13,7 +13,8 @@ Rules (ADR 0021 explains the choices):
   same surname and birth date; same name and the first two address tokens; same name and the last
   four digits of the phone. Every planted duplicate in the benchmark shares at least one of them.
 - u probabilities from random sampling, m probabilities by expectation maximisation on two blocks
-  (same ID; same name and birth date), the prior from the ID and phone rules.
+  (same ID; same name and birth date), the prior from the ID and phone rules. Below
+  `MIN_TRAINING_RECORDS` records the shipped model (`model.json`) is used instead of training.
 - A pair is proposed when its match probability reaches `threshold` (default 0.95), unless both
   records carry resident IDs that differ by more than a typo: a resident ID is one person's for
   life, so such a pair (a parent and child of the same name at one address) is never proposed.
@@ -24,14 +25,18 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
 from . import normalise
 
 FIELDS = ("name", "id_number", "phone", "birth_date", "address")
+MIN_TRAINING_RECORDS = 1_000
+SHIPPED_MODEL = Path(__file__).with_name("model.json")
 
 # Per field, the labels of its comparison levels from the best (highest gamma) to "different" (0);
 # gamma -1 is "missing on one side". Shown to reviewers next to each level's match weight.
@@ -207,30 +212,60 @@ def _connection():
     return con
 
 
-def find_pairs(candidates: Iterable[Candidate], *, threshold: float = 0.95) -> list[Pair]:
-    """Score the candidates against each other; the pairs at or above `threshold`, best first."""
-    from splink import DuckDBAPI, Linker, block_on
+def _train(linker, rows: int) -> None:
+    """EM training on the data itself (u by random sampling, m by EM, the prior from exact rules)."""
+    from splink import block_on
 
-    frame = _frame(candidates)
-    if len(frame) < 2:
-        return []
+    deterministic = [block_on("id_number"), block_on("phone", "birth_date")]
+    try:
+        linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    except Exception:  # no pair at all under those rules: keep the default prior
+        logger.info("prior not estimated; using the default")
+    # No seed: a seeded sample is far slower in DuckDB; u estimates from 1e6 pairs vary little.
+    linker.training.estimate_u_using_random_sampling(max_pairs=min(1e6, max(1e4, rows**2 / 4)))
+    for rule in (block_on("id_number"), block_on("name", "birth_date")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        except Exception:  # a block with no pairs: m stays at its default for those levels
+            logger.info("EM on %s skipped", rule)
+
+
+def train_model(candidates: Iterable[Candidate]) -> dict:
+    """Train on `candidates` and return the model (settings with m, u and the prior) as a dict."""
+    from splink import DuckDBAPI, Linker
+
     con = _connection()
     try:
-        db_api = DuckDBAPI(connection=con)
-        linker = Linker(db_api.register(frame), settings())
-        logging.getLogger("splink").setLevel(logging.ERROR)
-        deterministic = [block_on("id_number"), block_on("phone", "birth_date")]
-        try:
-            linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
-        except Exception:  # too few records (or no pair at all) for an estimate: keep the default prior
-            logger.info("prior not estimated; using the default")
-        # No seed: a seeded sample is far slower in DuckDB; u estimates from 1e6 pairs vary little.
-        linker.training.estimate_u_using_random_sampling(max_pairs=min(1e6, max(1e4, len(frame) ** 2 / 4)))
-        for rule in (block_on("id_number"), block_on("name", "birth_date")):
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(rule)
-            except Exception:  # a block with no pairs (small runs): m stays at its default for those levels
-                logger.info("EM on %s skipped", rule)
+        frame = _frame(candidates)
+        linker = Linker(DuckDBAPI(connection=con).register(frame), settings())
+        _train(linker, len(frame))
+        return linker.misc.save_model_to_json()
+    finally:
+        con.close()
+
+
+def find_pairs(candidates: Iterable[Candidate], *, threshold: float = 0.95) -> list[Pair]:
+    """Score the candidates against each other; the pairs at or above `threshold`, best first.
+
+    With at least `MIN_TRAINING_RECORDS` records the model is trained on them; below that EM has too
+    few pairs to learn from (on 40 records it calls most pairs matches), so the shipped model is used:
+    `model.json`, trained by `train_model` on 100,000 generated records (`python -m bench.identity
+    --save-model`).
+    """
+    frame = _frame(candidates)
+    if len(frame) < 2:
+        return []  # nothing to compare (a new installation): no need to load Splink at all
+    from splink import DuckDBAPI, Linker
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    con = _connection()
+    try:
+        sdf = DuckDBAPI(connection=con).register(frame)
+        if len(frame) >= MIN_TRAINING_RECORDS:
+            linker = Linker(sdf, settings())
+            _train(linker, len(frame))
+        else:
+            linker = Linker(sdf, json.loads(SHIPPED_MODEL.read_text(encoding="utf-8")))
         predictions = linker.inference.predict(threshold_match_probability=threshold)
         relation = predictions.as_duckdbpyrelation()
         return _pairs(relation.fetchall(), list(relation.columns), _level_weights(linker))
@@ -243,10 +278,17 @@ def _level_weights(linker) -> dict[str, list[tuple[int, float]]]:
     out = {}
     for comparison in linker._settings_obj.comparisons:
         out[comparison.output_column_name] = [
-            (-1 if level.is_null_level else level.comparison_vector_value, level._log2_bayes_factor)
+            (-1 if level.is_null_level else level.comparison_vector_value, _safe_log2_bf(level))
             for level in comparison.comparison_levels
         ]
     return out
+
+
+def _safe_log2_bf(level) -> float:
+    try:
+        return level._log2_bayes_factor
+    except (ValueError, TypeError, ZeroDivisionError):  # m or u of 0 (a level never seen in training)
+        return -99.0
 
 
 def _gamma(levels: list[tuple[int, float]], weight: float) -> int:

@@ -142,3 +142,18 @@ def test_a_bad_threshold_is_refused_and_runs_nothing():
     with translation.override("en"), pytest.raises(ValidationFailed, match=r"between 0\.5 and 1"):
         match_run(threshold=1.5)
     assert not MatchRun.objects.exists()
+
+
+def test_a_few_records_use_the_shipped_model():
+    """Too few records to train on (a new installation): the shipped model still finds the obvious pair."""
+    same = {"name": "李雪梅", "id_number": "110105198003141239", "birth_date": ""}
+    candidates = [
+        matching.Candidate(key="c:1", phone="13800138001", address="北京市朝阳区建国路88号3栋2单元501室", **same),
+        matching.Candidate(key="c:2", phone="13800138010", address="朝阳区建国路８８号３幢２单元５０１", **same),
+        matching.Candidate(key="c:3", name="王芳", phone="13900139000", id_number="310104199211054563"),
+    ]
+    assert len(candidates) < matching.MIN_TRAINING_RECORDS and matching.SHIPPED_MODEL.is_file()
+    pairs = matching.find_pairs(candidates)
+    assert [(p.left, p.right) for p in pairs] == [("c:1", "c:2")]
+    assert pairs[0].levels["id_number"] == 2 and pairs[0].levels["phone"] == 1 and pairs[0].levels["address"] == 2
+    assert pairs[0].match_weight > 20
