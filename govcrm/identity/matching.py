@@ -14,7 +14,7 @@ Rules (ADR 0021 explains the choices):
   four digits of the phone. Every planted duplicate in the benchmark shares at least one of them.
 - u probabilities from random sampling, m probabilities by expectation maximisation on two blocks
   (same ID; same name and birth date), the prior from the ID and phone rules. Below
-  `MIN_TRAINING_RECORDS` records the shipped model (`model.json`) is used instead of training.
+  `MIN_TRAINING_RECORDS` records the shipped model (`data/model.json`) is used instead of training.
 - A pair is proposed when its match probability reaches `threshold` (default 0.95), unless both
   records carry resident IDs that differ by more than a typo: a resident ID is one person's for
   life, so such a pair (a parent and child of the same name at one address) is never proposed.
@@ -36,7 +36,7 @@ from . import normalise
 
 FIELDS = ("name", "id_number", "phone", "birth_date", "address")
 MIN_TRAINING_RECORDS = 1_000
-SHIPPED_MODEL = Path(__file__).with_name("model.json")
+SHIPPED_MODEL = Path(__file__).with_name("data") / "model.json"  # packaged with data/* (pyproject)
 
 # Per field, the labels of its comparison levels from the best (highest gamma) to "different" (0);
 # gamma -1 is "missing on one side". Shown to reviewers next to each level's match weight.
@@ -249,7 +249,7 @@ def find_pairs(candidates: Iterable[Candidate], *, threshold: float = 0.95) -> l
 
     With at least `MIN_TRAINING_RECORDS` records the model is trained on them; below that EM has too
     few pairs to learn from (on 40 records it calls most pairs matches), so the shipped model is used:
-    `model.json`, trained by `train_model` on 100,000 generated records (`python -m bench.identity
+    `data/model.json`, trained by `train_model` on 100,000 generated records (`python -m bench.identity
     --save-model`).
     """
     frame = _frame(candidates)
