@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from govcrm.console.access import staff_view
@@ -22,15 +23,21 @@ from govcrm.organization.models import Role
 from . import queries, web
 from .exports import FORMATS, table_bytes
 from .views import _tabs, _unavailable
-from .warehouse import WarehouseError
+from .warehouse import WarehouseError, schema
 
 
 def _open(request):
     web.check_access(request.actor)
     try:
-        return queries.open_warehouse()
+        con = queries.open_warehouse()
     except WarehouseError as err:
         return _unavailable(request, err)
+    row = con.execute("SELECT value FROM etl_state WHERE name = 'schema_version'").fetchone()
+    if not row or row[0] != schema.SCHEMA_VERSION:  # built by an older version: the next refresh rebuilds it
+        con.close()
+        return _unavailable(request, WarehouseError(
+            _("The warehouse was built by an older version of GovCRM: run “govcrm warehouse refresh”.")))
+    return con
 
 
 def _download(table: queries.Table, fmt: str, suffix: str) -> HttpResponse:

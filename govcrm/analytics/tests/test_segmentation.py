@@ -185,7 +185,7 @@ def test_the_refresh_stores_segments_of_real_cases(city, settings, tmp_path, cap
             register(agent, citizen={"name": f"微信{i}", "phone": f"+86139000020{i:02d}"}, channel="wechat",
                      case_type="inquiry")
     call_command("warehouse", "refresh", "--no-progress")
-    assert "citizen segments: " in capsys.readouterr().out
+    assert "市民细分：3。" in capsys.readouterr().out  # two segments and "not segmented"
     con = connect(path=settings.GOVCRM_WAREHOUSE, read_only=True)
     try:
         segments = dict(con.execute("SELECT code, citizens FROM dim_segment").fetchall())

@@ -191,3 +191,15 @@ def test_missing_warehouse(city, client):
     signed_in(client, "supervisor")
     assert client.get("/dashboards/web/").status_code == 503
     assert client.get("/dashboards/segments/").status_code == 503
+
+
+def test_a_warehouse_of_an_older_schema_is_a_clear_page(portal, client, warehouse_file):
+    from govcrm.analytics.warehouse import connect
+
+    con = connect()
+    con.execute("UPDATE etl_state SET value = '1' WHERE name = 'schema_version'")
+    con.close()
+    signed_in(client, "supervisor")
+    r = client.get("/dashboards/web/")
+    assert r.status_code == 503 and "govcrm warehouse refresh" in r.content.decode()
+    assert client.get("/dashboards/segments/0/outreach.csv").status_code == 503
