@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,10 +20,19 @@ from .. import signin, throttle
 from ..forms import CodeForm, SigninForm
 
 PENDING = "portal_signin_pending"
+NEXT = "portal_signin_next"  # where to go back after signing in (e.g. an application form), a local path
+
+
+def _remember_next(request) -> None:
+    target = request.GET.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                  require_https=request.is_secure()):
+        request.session[NEXT] = target[:500]
 
 
 @require_http_methods(["GET", "POST"])
 def signin_start(request):
+    _remember_next(request)
     form = SigninForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -49,7 +59,7 @@ def signin_code(request):
             request.session.pop(PENDING, None)
             signin.sign_in(request, pending["kind"], pending["value"])
             messages.success(request, _("You are signed in."))
-            return redirect("portal:mine")
+            return redirect(request.session.pop(NEXT, None) or "portal:mine")
         form.add_error("code", _("This code is wrong or no longer valid. Check it, or ask for a new one."))
     return render(request, "portal/signin.html", context, status=422 if form.is_bound else 200)
 
