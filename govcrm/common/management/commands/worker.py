@@ -47,6 +47,8 @@ PERIODIC: dict[str, int] = {
     # BPMN timers of applications on their working-day legal limit (services/actions.py)
     "govcrm.services.tasks.fire_application_timers": 300,
     "govcrm.topics.tasks.detect_topics": 3600,
+    # proactive reminders (renewals due, entitlements by age) into the outbox, once each (personal/actions.py)
+    "govcrm.personal.tasks.queue_reminders": 86400,
     "govcrm.intelligence.tasks.suggest_missing": 120,
     "govcrm.analytics.tasks.refresh_warehouse": 900,
     # weekly and monthly reports: due from Monday / the 1st, each mailed once (reports/actions.py)
