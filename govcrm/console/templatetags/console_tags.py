@@ -49,7 +49,6 @@ EXTRA_ACTION_LABELS = {
     "citizen_merge": _("Duplicate citizen records merged"),  # govcrm/identity; translated there
     "unmerged_out": _("A merged case was taken out again"),  # govcrm/incidents; translated there
     "incident_reply": _("The lead case's reply was passed on"),  # govcrm/incidents; translated there
-    "citizen_merge": _("Duplicate citizen records merged"),  # govcrm/identity; translated there
 }
 DEADLINE_LABELS = {
     "accept_due": _("Accept by"),
