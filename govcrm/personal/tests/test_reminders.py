@@ -55,3 +55,18 @@ def test_opted_out_of_sms_gets_an_email_in_english(city):
     # on the citizen's timeline, like every message sent
     assert Interaction.objects.filter(citizen=w.zhang, direction=Interaction.Direction.OUTBOUND,
                                       channel="email").exists()
+
+
+def test_the_command_queues_once_and_refuses_a_bad_date(city):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    world(city)
+    out = StringIO()
+    call_command("reminders", stdout=out)
+    assert out.getvalue().startswith("2 reminder(s)")
+    call_command("reminders", stdout=out)
+    assert "0 reminder(s)" in out.getvalue()
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("reminders", "--date", "27/11/2026")
