@@ -19,8 +19,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from govcrm.common.errors import DomainError
-from govcrm.console.access import staff_view
+from govcrm.common.errors import DomainError, NotFound
+from govcrm.console.access import error_page, staff_view
 
 from . import queries
 from .actions import FORMATS, LANGUAGES, file_name, subscription_delete, subscription_save
@@ -47,7 +47,10 @@ def report_list(request):
 def report_download(request, report_id: int, fmt: str):
     if fmt not in FORMATS:
         raise Http404
-    report = queries.report_get(request.actor, report_id)
+    try:
+        report = queries.report_get(request.actor, report_id)
+    except NotFound as err:  # the console's own 404 page speaks of cases
+        return error_page(request, 404, err.message)
     data = Report.objects.values_list(fmt, flat=True).get(pk=report.pk)
     response = HttpResponse(bytes(data), content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{file_name(report, fmt)}"'
@@ -97,7 +100,10 @@ def subscriptions(request):
 @require_POST
 @staff_view
 def subscription_delete_view(request, subscription_id: int):
-    subscription_delete(actor=request.actor, subscription_id=subscription_id)
+    try:
+        subscription_delete(actor=request.actor, subscription_id=subscription_id)
+    except NotFound as err:
+        return error_page(request, 404, err.message)
     messages.success(request, _("Subscription ended."))
     return redirect("reports:subscriptions")
 
