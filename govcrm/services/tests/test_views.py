@@ -134,3 +134,20 @@ def test_console_queue_detail_and_decision_scoped_by_unit_and_role():
     download = handler.get(f"{detail}materials/{material.pk}/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
     assert outsider.get(f"{detail}materials/{material.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(("target", "back_to"), [
+    ("/services/senior-allowance/apply/", "/services/senior-allowance/apply/"),
+    ("https://evil.example/phish", "/mine/"),
+    ("//evil.example/phish", "/mine/"),
+])
+def test_signing_in_from_the_application_form_comes_back_to_it(target, back_to):
+    world()
+    client = Client()
+    page = client.get("/services/senior-allowance/apply/")
+    assert 'href="/signin/?next=/services/senior-allowance/apply/"' in page.text
+    assert client.get("/signin/", {"next": target}).status_code == 200
+    assert client.post("/signin/", {"identity": "wang@example.cn"}).status_code == 302
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    response = client.post("/signin/code/", {"code": code})
+    assert response.status_code == 302 and response["Location"] == back_to
