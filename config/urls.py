@@ -20,6 +20,7 @@ urlpatterns = [
     path("console/reports/", include("govcrm.reports.urls")),
     path("console/integration/", include("govcrm.integration.urls")),
     path("console/applications/", include("govcrm.services.console_urls")),
+    path("console/personal/", include("govcrm.personal.urls")),
     path("console/", include("govcrm.console.urls")),
     path("dashboards/", include("govcrm.analytics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -27,5 +28,6 @@ urlpatterns = [
     path("channels/", include("govcrm.channels.urls")),
     path("help/", include("govcrm.knowledge.portal_urls")),
     path("services/", include("govcrm.services.portal_urls")),
+    path("for-you/", include("govcrm.personal.portal_urls")),
     path("", include("govcrm.channels.portal.urls")),
 ]
