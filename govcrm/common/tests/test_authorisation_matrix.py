@@ -169,6 +169,8 @@ CONSOLE_ROWS = [
                "case_type": "complaint", "urgency": "normal", "description": "建设路路灯不亮", "area": "d1s1g1"}),
     get("console:intake_lookup", "/console/intake/lookup?phone=13800138000",  "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403",  # noqa: E501
         needs=("S",)),
+    # The next best action beside the caller lookup: the centre's intake roles, like the lookup itself.
+    get("personal:nba", "/console/personal/citizens/{S_citizen}/nba",          "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
     get("console:intake_categories", "/console/intake/categories?category_q=路灯",
         "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),
     get("console:search", "/console/search/?q=路灯",                           "LGN LGN 403 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
@@ -338,6 +340,8 @@ PORTAL_ROWS = [
     get("portal:signin", "/signin/",                               "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
     get("portal:signin_code", "/signin/code/",                     "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302"),  # noqa: E501
     post("portal:signout", "/signout/",                            "302 302 302 | 302 302 302 302 302 | 302 302 302 302 302 302"),  # noqa: E501
+    # Suggestions and reminders: a page for everyone, personal only for the signed-in citizen.
+    get("for_you:index", "/for-you/",                              "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
     # The service catalogue: open pages; applying needs a citizen signed in to the portal, and an
     # application is seen (and withdrawn) only by its citizen.
     get("services:catalogue", "/services/",                        "200 200 200 | 200 200 200 200 200 | 200 200 200 200 200 200"),  # noqa: E501
