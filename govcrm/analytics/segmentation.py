@@ -9,8 +9,8 @@ Rules:
   of first-level categories, the share of followed-up cases rated satisfied (the population's
   mean when none was asked), repeat complaints (complaints beyond the first in the same
   first-level category, plus reopened cases), and applications.
-- Counts enter as log(1 + x); all features are standardised; KMeans (scikit-learn, `n_init=10`,
-  `random_state=0`) for every k in `K_RANGE`, keeping the k with the best silhouette (on a sample
+- Counts enter as log(1 + x); all features are standardised; KMeans (scikit-learn, `n_init=4`,
+  `random_state=0`, one thread) for every k in `K_RANGE`, keeping the k with the best silhouette (on a sample
   of at most `SILHOUETTE_SAMPLE`). With more than `FIT_SAMPLE` citizens the model is fitted on a
   fixed sample and every citizen is assigned to its nearest centre. Rows are read in key order,
   so a re-run on the same data gives the same segments.
@@ -39,6 +39,7 @@ K_RANGE = range(2, 7)
 MIN_CITIZENS = 12
 FIT_SAMPLE = 50_000
 SILHOUETTE_SAMPLE = 5_000
+N_INIT = 4
 ONLINE = ("portal", "wechat", "email", "open311", "api")
 
 FEATURES = ("contacts", "recency_days", "phone_share", "online_share", "categories", "satisfaction",
@@ -187,7 +188,13 @@ def cluster(x: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray, in
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
+    with threadpool_limits(1):  # one thread: the worker shares the machine with the web processes
+        return _cluster(x, seed, KMeans, silhouette_score, StandardScaler)
+
+
+def _cluster(x, seed, KMeans, silhouette_score, StandardScaler):  # noqa: N803 - the classes, passed in
     scaler = StandardScaler().fit(x)
     z = scaler.transform(x)
     rng = np.random.RandomState(seed)
@@ -197,7 +204,7 @@ def cluster(x: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray, in
     for k in K_RANGE:
         if k >= len(fit_rows) or k > distinct:  # no more groups than different citizens
             break
-        model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(fit_rows)
+        model = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(fit_rows)
         if len(set(model.labels_)) < 2:
             continue
         score = silhouette_score(fit_rows, model.labels_, sample_size=min(len(fit_rows), SILHOUETTE_SAMPLE),
