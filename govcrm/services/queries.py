@@ -87,3 +87,10 @@ def work_items_for(actor: Actor) -> QuerySet[WorkItem]:
                                     state__in=[WorkItem.State.OPEN, WorkItem.State.CLAIMED])
             .select_related("application", "application__service", "unit", "claimed_by")
             .order_by("application__due_at", "created_at"))
+
+
+def overdue_for_staff(actor: Actor) -> QuerySet[Application]:
+    """Open applications past their legal limit (escalated by the process's timer), in the actor's scope."""
+    return (applications_for_staff(actor)
+            .filter(escalated_at__isnull=False, status__in=["submitted", "in_review"])
+            .order_by("due_at"))

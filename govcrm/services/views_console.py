@@ -1,6 +1,7 @@
 """Applications in the staff console, under /console/applications/…
 
-- `queue` GET: the tasks waiting for the actor's unit and role (handlers and managers), oldest
+- `queue` GET: the applications past their legal limit (督办: supervisors see the city's, a unit
+  its own), then the tasks waiting for the actor's unit and role (handlers and managers), oldest
   legal limit first; centre roles see the latest applications of the city instead.
 - `detail` GET: one application (scoped: the unit's subtree, or the centre): form answers
   (sensitive ones masked), materials, history, the process diagram with the current step
@@ -31,7 +32,8 @@ def queue(request):
     items = queries.work_items_for(request.actor)[:200]
     recent = queries.applications_for_staff(request.actor).order_by("-created_at")[:50] \
         if request.actor.is_centre else []
-    return render(request, "services/console_queue.html", {"items": items, "recent": recent})
+    overdue = queries.overdue_for_staff(request.actor)[:100]
+    return render(request, "services/console_queue.html", {"items": items, "recent": recent, "overdue": overdue})
 
 
 def _detail_context(request, application, *, task_errors=None, task_values=None, task_error=""):

@@ -174,6 +174,15 @@ def test_timer_fires_on_the_working_day_deadline_and_escalates():
     kinds = _kinds(app)
     assert "timer_fired" in kinds and "escalated" in kinds
     assert app.events.get(kind="escalated").unit.code == "civil"
+    # Supervisors and the unit see it among the overdue applications; another unit does not.
+    from django.test import Client
+
+    for username, shown in (("supervisor", True), ("civil_manager", True), ("market_manager", False)):
+        client = Client()
+        client.force_login(w.users[username])
+        page = client.get("/console/applications/").text
+        overdue = page.split('id="overdue-caption"')[1].split("</table>")[0] if shown else ""
+        assert (app.number in overdue) == shown and ('id="overdue-caption"' in page) == shown, username
     # Non-interrupting: the task is still waiting and can be done late.
     assert _open_item(app).task_spec == "check"
     with freeze_time(after):
