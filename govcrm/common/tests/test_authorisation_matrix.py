@@ -278,11 +278,11 @@ CONSOLE_ROWS = [
     post("callcentre:followup", "/channels/cti/followups/{F}/",               "LGN LGN 403 | 302 302 302 403 302 | 403 403 403 403 403 403",  # noqa: E501
          data={"reached": "yes", "resolved": "yes", "satisfied": "yes", "rating": "5", "note": ""}),
     get("fax:upload", "/channels/fax/upload/",                                "LGN LGN 403 | 200 200 200 403 200 | 403 403 403 403 403 403"),  # noqa: E501
-]
     # Process mining: supervisors, analysts and administrators see the city, a unit manager its subtree.
     get("mining:overview", "/console/mining/",                                "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
     get("mining:export_xes", "/console/mining/export.xes",                    "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
     get("mining:export_csv", "/console/mining/export.csv",                    "LGN LGN 403 | 403 403 200 200 200 | 403 200 403 403 403 403"),  # noqa: E501
+]
 
 # The knowledge base in the console. KA is owned by the Heping street office: knowledge managers are
 # supervisors and administrators (every article) and unit managers (their subtree's articles: the
