@@ -6,7 +6,8 @@ Rules (defaults in `Params`, configurable through settings, see README):
   `radius_m` metres apart; otherwise, when both have an area, the same street (街道) — the same
   grid (网格) counts more; a report without any place is compared by text alone and needs
   `text_alone` text similarity.
-- Text: cosine of TF-IDF vectors over the words of the candidates and the new report (the
+- Text: cosine of TF-IDF vectors over the words of the candidates left after the time and place
+  gates that share a word with the new report (or may be bridged, below), and the new report (the
   words `cases.search.search_text` stores: jieba for Chinese, lower-cased Latin words; single
   Chinese characters dropped, as the hot-topic clustering does). At least `text_min`.
 - Across languages words do not meet, so a report in the same category, both located within
@@ -134,15 +135,22 @@ def propose(new: Report, candidates: Sequence[Report], params: Params | None = N
     """The candidates that may report the same incident as `new`, best first."""
     p = params or Params()
     window = dt.timedelta(days=p.window_days)
-    pool = [c for c in candidates if c.key != new.key and abs(new.at - c.at) <= window]
+    # Cheap gates first (time, place, a shared word or the same-category bridge), TF-IDF on the rest.
+    mine = set(_tokens(new.words))
+    pool, places = [], []
+    for c in candidates:
+        if c.key == new.key or abs(new.at - c.at) > window:
+            continue
+        compatible, place, place_reason, near = _place(new, c, p)
+        same_category = bool(new.category) and new.category == c.category
+        if compatible and ((near and same_category) or not mine.isdisjoint(_tokens(c.words))):
+            pool.append(c)
+            places.append((place, place_reason, near))
     if not pool:
         return []
     sims, shared = _text_similarity(new, pool)
     out: list[Proposal] = []
-    for other, text, words in zip(pool, sims, shared, strict=True):
-        compatible, place, place_reason, near = _place(new, other, p)
-        if not compatible:
-            continue
+    for other, text, words, (place, place_reason, near) in zip(pool, sims, shared, places, strict=True):
         same_category = bool(new.category) and new.category == other.category
         # A located pair needs some shared words (or the cross-language bridge); an unplaced one, many.
         wanted = (text >= p.text_min or (same_category and near)) if place_reason else text >= p.text_alone
