@@ -247,14 +247,13 @@ GOVCRM_MAIL_FROM = os.environ.get("GOVCRM_MAIL_FROM", "12345@govcrm.localhost")
 # A worker claims a notification for this long before sending it; if it dies meanwhile, the
 # notification is due again when the lease ends (it must outlast the slowest provider call).
 GOVCRM_NOTIFY_LEASE_SECONDS = int(os.environ.get("GOVCRM_NOTIFY_LEASE_SECONDS", "600"))
-# How often `govcrm worker` sweeps the outbox for due notifications (retries, lost enqueues).
 # Duplicate incidents (govcrm/incidents): open cases this recent and this near are proposed for merging.
 GOVCRM_INCIDENT_WINDOW_DAYS = float(os.environ.get("GOVCRM_INCIDENT_WINDOW_DAYS", "7"))
 GOVCRM_INCIDENT_RADIUS_M = float(os.environ.get("GOVCRM_INCIDENT_RADIUS_M", "500"))
-GOVCRM_NOTIFY_SWEEP_SECONDS = int(os.environ.get("GOVCRM_NOTIFY_SWEEP_SECONDS", "60"))
 # Process mining (govcrm/mining): at most this many cases per mined log (newest first; the page says so).
 GOVCRM_MINING_MAX_CASES = int(os.environ.get("GOVCRM_MINING_MAX_CASES", "20000"))
 # How often `govcrm worker` sweeps the outbox for due notifications (retries, lost enqueues).
+GOVCRM_NOTIFY_SWEEP_SECONDS = int(os.environ.get("GOVCRM_NOTIFY_SWEEP_SECONDS", "60"))
 
 # --- Channel interfaces (kept stable: they are checked from outside) ------------------------------
 # Open311 GeoReport v2: the jurisdiction this endpoint serves.
