@@ -42,3 +42,25 @@ def _fresh_reference_cache():
     invalidate()
     yield
     invalidate()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests that roll back (django_db) before those that commit and flush, after every other reordering.
+
+    pytest-django sorts them so, as Django's runner does: a committing test (transaction=True, a live
+    server) empties the database when it ends, so a rolling-back test after it on the same xdist
+    worker would find no reference data. pytest's own grouping of tests by a session-scoped parameter
+    (pytest-playwright's browser, which a test gets just by naming an argument `page`) can move
+    committing browser tests ahead again; sorting last keeps Django's order whatever came before.
+    """
+
+    def order(item) -> int:
+        marker = item.get_closest_marker("django_db")
+        names = getattr(item, "fixturenames", ())
+        committing = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        if committing or "transactional_db" in names or "live_server" in names:
+            return 1
+        return 0 if marker or "db" in names else 2
+
+    items.sort(key=order)

@@ -155,7 +155,7 @@ def poisson(count, population):
     return [str(round(low * 1e4 / population, 2)), str(round(high * 1e4 / population, 2))]
 
 
-@pytest.mark.parametrize(("page", "params", "message"), [
+@pytest.mark.parametrize(("board", "params", "message"), [
     ("categories", {"area": "999999"}, "没有该区域"),
     ("categories", {"category": "abc"}, "没有该分类"),
     ("deadlines", {"level": "grid"}, "未知单位层级"),
@@ -166,13 +166,13 @@ def poisson(count, population):
     ("map", {"min_samples": "1"}, "最少案件数"),
     ("map", {"area": "d1"}, "没有该区域"),
 ])
-def test_bad_filter_values_are_a_clear_400(month, client, page, params, message):  # noqa: F811
+def test_bad_filter_values_are_a_clear_400(month, client, board, params, message):  # noqa: F811
     signed_in(client, "supervisor")
-    r = client.get(f"/dashboards/{page}/", params)
+    r = client.get(f"/dashboards/{board}/", params)
     assert r.status_code == 400
     assert message in r.content.decode()
-    table = {"categories": "categories", "deadlines": "stages", "channels": "channels", "map": "areas"}[page]
-    r = client.get(f"/dashboards/export/{page}/{table}.csv", params)
+    table = {"categories": "categories", "deadlines": "stages", "channels": "channels", "map": "areas"}[board]
+    r = client.get(f"/dashboards/export/{board}/{table}.csv", params)
     assert r.status_code == 400 and r["Content-Type"].startswith("text/plain")
 
 
