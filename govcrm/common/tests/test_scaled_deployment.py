@@ -199,8 +199,13 @@ def _run(procs: Processes, db_url: str, smtp: SmtpSink, sms: SmsProvider, tmp_pa
         sms_refs = sorted(m["client_ref"] for m in sms.messages)
         assert sms_refs == sorted(d for c, _, d in notes if c == "sms")
         assert sms.requests == len(sms_refs)  # no resend, not even one the gateway deduplicated
-        mail_ids = sorted(m["Message-ID"] for m in smtp.messages)
-        assert len(mail_ids) == len(set(mail_ids)) == by[("email", "registered")] + by[("email", "accepted")]
+        # The demo city's staff subscribe to the weekly report (govcrm/reports): mailed once each by the two
+        # workers together; the other mails are the outbox's.
+        reports = [m["Message-ID"] for m in smtp.messages if m["Message-ID"].startswith("<report.")]
+        assert len(reports) == len(set(reports)), reports
+        mail_ids = sorted(m["Message-ID"] for m in smtp.messages if m["Message-ID"] not in reports)
+        assert len(mail_ids) == len(set(mail_ids)) == by[("email", "registered")] + by[("email", "accepted")], [
+            (m["Message-ID"], m["Subject"], m["To"]) for m in smtp.messages]
         for number in moved:
             assert any(number in m["Subject"] for m in smtp.messages) or any(number in m["text"] for m in sms.messages)
 
