@@ -387,9 +387,11 @@ def run_with_kills(procs: Processes, env: dict[str, str], tokens: dict[str, str]
             if worker in victims:
                 # Kill while the worker waits for the gateway's answer: the message is then at the
                 # gateway but not marked sent, and is sent again after the lease (same client_ref).
+                # (Up to 45 s: the worker also runs the demo city's periodic jobs — warehouse, reports,
+                # identity matching — between the sends, slowly on a loaded machine.)
                 sms.delay = 1.0
                 with contextlib.suppress(AssertionError):
-                    wait_until(lambda: sms.answering > 0, 10, interval=0.02)
+                    wait_until(lambda: sms.answering > 0, 45, interval=0.02)
                 kills_during_a_send += sms.answering > 0
             for proc in victims:
                 crash(proc)
