@@ -48,35 +48,55 @@ class RegistryImport(models.Model):
         return f"{self.source} · {self.file_name}"
 
 
-class _SensitiveValue:
-    """Helpers for a (stored, index, masked) triple of one identity kind."""
+def sensitive_fields(label: str, *, blank: bool = False, db_index: bool = False):
+    """The three columns of one sensitive value (ADR 0005), declared together: the Fernet token
+    (`<value>_stored`), the blind index for exact lookups (`<value>_index`) and the masked form for
+    screens (`<value>_masked`, named `label`). Used as
+    `phone_stored, phone_index, phone_masked = sensitive_fields(_("phone"), blank=True)`."""
+    return (models.TextField(blank=blank),
+            models.CharField(max_length=64, blank=blank, db_index=db_index),
+            models.CharField(label, max_length=32, blank=blank))
 
-    @staticmethod
-    def build(kind: str, normalised: str) -> tuple[str, str, str]:
-        if not normalised:
-            return "", "", ""
-        return crypto.encrypt(normalised), crypto.blind_index(kind, normalised), identities.mask(kind, normalised)
 
+class RegistryRecord(models.Model):
+    """What a resident's and an enterprise's registry record share: where it came from, a name, an
+    address and a phone. Each record model adds its own key value (`sensitive_fields`), its import
+    and its citizen (their reverse names differ)."""
 
-class ResidentRecord(models.Model):
-    """A person as a department's registry knows them (户籍, 社保, 民政…)."""
-
-    registry_import = models.ForeignKey(RegistryImport, on_delete=models.PROTECT, related_name="residents")
     source = models.CharField(_("source department"), max_length=200)
     row_number = models.PositiveIntegerField(_("row"))
     name = models.CharField(_("name"), max_length=200)
-    id_number_stored = models.TextField()
-    id_number_index = models.CharField(max_length=64)
-    id_number_masked = models.CharField(_("resident ID"), max_length=32)
-    phone_stored = models.TextField(blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
-    phone_masked = models.CharField(_("phone"), max_length=32, blank=True)
-    birth_date = models.DateField(_("birth date"))
     address = models.CharField(_("address"), max_length=300, blank=True)
-    citizen = models.ForeignKey("citizens.Citizen", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="registry_residents")
+    phone_stored, phone_index, phone_masked = sensitive_fields(_("phone"), blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def phone(self) -> str:
+        return crypto.decrypt(self.phone_stored) if self.phone_stored else ""
+
+    def _set_sensitive(self, field: str, kind: str, normalised: str) -> None:
+        """Fill the three columns of `field` from its normalised clear value (all empty for none)."""
+        if normalised:
+            values = (crypto.encrypt(normalised), crypto.blind_index(kind, normalised),
+                      identities.mask(kind, normalised))
+        else:
+            values = ("", "", "")
+        for suffix, value in zip(("stored", "index", "masked"), values, strict=True):
+            setattr(self, f"{field}_{suffix}", value)
+
+
+class ResidentRecord(RegistryRecord):
+    """A person as a department's registry knows them (户籍, 社保, 民政…)."""
+
+    registry_import = models.ForeignKey(RegistryImport, on_delete=models.PROTECT, related_name="residents")
+    id_number_stored, id_number_index, id_number_masked = sensitive_fields(_("resident ID"))
+    birth_date = models.DateField(_("birth date"))
+    citizen = models.ForeignKey("citizens.Citizen", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="registry_residents")
 
     class Meta:
         verbose_name = _("registry resident")
@@ -90,35 +110,19 @@ class ResidentRecord(models.Model):
     def id_number(self) -> str:
         return crypto.decrypt(self.id_number_stored)
 
-    @property
-    def phone(self) -> str:
-        return crypto.decrypt(self.phone_stored) if self.phone_stored else ""
-
     def set_values(self, *, id_number: str, phone: str) -> None:
-        self.id_number_stored, self.id_number_index, self.id_number_masked = _SensitiveValue.build(
-            identities.ID_CARD, id_number)
-        self.phone_stored, self.phone_index, self.phone_masked = _SensitiveValue.build(identities.PHONE, phone)
+        self._set_sensitive("id_number", identities.ID_CARD, id_number)
+        self._set_sensitive("phone", identities.PHONE, phone)
 
 
-class EnterpriseRecord(models.Model):
+class EnterpriseRecord(RegistryRecord):
     """An enterprise as a department's registry knows it (市场监管…)."""
 
     registry_import = models.ForeignKey(RegistryImport, on_delete=models.PROTECT, related_name="enterprises")
-    source = models.CharField(_("source department"), max_length=200)
-    row_number = models.PositiveIntegerField(_("row"))
-    name = models.CharField(_("name"), max_length=200)
-    credit_code_stored = models.TextField()
-    credit_code_index = models.CharField(max_length=64)
-    credit_code_masked = models.CharField(_("unified social credit code"), max_length=32)
+    credit_code_stored, credit_code_index, credit_code_masked = sensitive_fields(_("unified social credit code"))
     legal_representative = models.CharField(_("legal representative"), max_length=200, blank=True)
-    address = models.CharField(_("address"), max_length=300, blank=True)
-    phone_stored = models.TextField(blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
-    phone_masked = models.CharField(_("phone"), max_length=32, blank=True)
     citizen = models.ForeignKey("citizens.Citizen", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="registry_enterprises")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("registry enterprise")
@@ -133,14 +137,9 @@ class EnterpriseRecord(models.Model):
     def credit_code(self) -> str:
         return crypto.decrypt(self.credit_code_stored)
 
-    @property
-    def phone(self) -> str:
-        return crypto.decrypt(self.phone_stored) if self.phone_stored else ""
-
     def set_values(self, *, credit_code: str, phone: str) -> None:
-        self.credit_code_stored, self.credit_code_index, self.credit_code_masked = _SensitiveValue.build(
-            identities.CREDIT_CODE, credit_code)
-        self.phone_stored, self.phone_index, self.phone_masked = _SensitiveValue.build(identities.PHONE, phone)
+        self._set_sensitive("credit_code", identities.CREDIT_CODE, credit_code)
+        self._set_sensitive("phone", identities.PHONE, phone)
 
 
 class MatchRun(models.Model):
