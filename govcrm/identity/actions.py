@@ -23,6 +23,7 @@ import hashlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
@@ -43,6 +44,7 @@ from .models import (
     MatchRun,
     RegistryImport,
     RegistryKind,
+    RegistryRecord,
     ResidentRecord,
 )
 
@@ -90,77 +92,66 @@ def registry_import(*, actor: Actor, data: bytes, file_name: str, kind: str, sou
             kind=kind, source=source, file_name=file_name[:255], sha256=hashlib.sha256(data).hexdigest(),
             rows=parsed.total, imported_by_id=actor.user_id, imported_by_name=actor.username)
         if kind == RegistryKind.RESIDENTS:
-            batch.created, batch.updated = _store_residents(batch, parsed.rows)
+            batch.created, batch.updated = _store_records(
+                batch, parsed.rows, model=ResidentRecord, key="id_number", key_kind=identities.ID_CARD,
+                columns=("name", "birth_date", "address"))
         else:
-            batch.created, batch.updated = _store_enterprises(batch, parsed.rows)
+            batch.created, batch.updated = _store_records(
+                batch, parsed.rows, model=EnterpriseRecord, key="credit_code", key_kind=identities.CREDIT_CODE,
+                columns=("name", "legal_representative", "address"), link=_link_enterprises)
         batch.save(update_fields=["created", "updated"])
     return batch
 
 
-def _store_residents(batch: RegistryImport, rows: list[dict]) -> tuple[int, int]:
+def _store_records(batch: RegistryImport, rows: list[dict], *, model: type[RegistryRecord], key: str,
+                   key_kind: str, columns: tuple[str, ...],
+                   link: Callable[[list[RegistryRecord]], list[str]] | None = None) -> tuple[int, int]:
+    """Insert or update one file's rows as `model` records of the batch's source, found by the blind
+    index of their `key` value (one query for the file); `columns` are copied from the row as they
+    are. `link` may set more fields on the records before they are saved and names them. Returns the
+    numbers of new and of updated records."""
     from govcrm.citizens import crypto
 
-    existing = {r.id_number_index: r for r in ResidentRecord.objects.select_for_update().filter(
-        source=batch.source,
-        id_number_index__in=[crypto.blind_index(identities.ID_CARD, row["id_number"]) for row in rows])}
+    index_field = f"{key}_index"
+    indexes = [crypto.blind_index(key_kind, row[key]) for row in rows]
+    existing = {getattr(r, index_field): r for r in model.objects.select_for_update().filter(
+        source=batch.source, **{f"{index_field}__in": indexes})}
     new, changed = [], []
-    for row in rows:
-        record = existing.get(crypto.blind_index(identities.ID_CARD, row["id_number"]))
+    for row, index in zip(rows, indexes, strict=True):
+        record = existing.get(index)
         if record is None:
-            record = ResidentRecord(source=batch.source)
+            record = model(source=batch.source)
             new.append(record)
         else:
             changed.append(record)
         record.registry_import = batch
         record.row_number = row["row"]
-        record.name = row["name"]
-        record.birth_date = row["birth_date"]
-        record.address = row["address"]
-        record.set_values(id_number=row["id_number"], phone=row["phone"])
-    ResidentRecord.objects.bulk_create(new, batch_size=1000)
-    fields = ["registry_import", "row_number", "name", "birth_date", "address", "id_number_stored",
-              "id_number_index", "id_number_masked", "phone_stored", "phone_index", "phone_masked", "updated_at"]
+        for column in columns:
+            setattr(record, column, row[column])
+        record.set_values(**{key: row[key], "phone": row["phone"]})
+    linked = link([*new, *changed]) if link else []
+    model.objects.bulk_create(new, batch_size=1000)
+    fields = ["registry_import", "row_number", *columns, f"{key}_stored", index_field, f"{key}_masked",
+              "phone_stored", "phone_index", "phone_masked", *linked, "updated_at"]
     now = timezone.now()
     for record in changed:
         record.updated_at = now
-    ResidentRecord.objects.bulk_update(changed, fields, batch_size=1000)
+    model.objects.bulk_update(changed, fields, batch_size=1000)
     return len(new), len(changed)
 
 
-def _store_enterprises(batch: RegistryImport, rows: list[dict]) -> tuple[int, int]:
-    from govcrm.citizens import crypto
-
-    existing = {r.credit_code_index: r for r in EnterpriseRecord.objects.select_for_update().filter(
-        source=batch.source,
-        credit_code_index__in=[crypto.blind_index(identities.CREDIT_CODE, row["credit_code"]) for row in rows])}
-    new, changed = [], []
-    for row in rows:
-        record = existing.get(crypto.blind_index(identities.CREDIT_CODE, row["credit_code"]))
-        if record is None:
-            record = EnterpriseRecord(source=batch.source)
-            new.append(record)
-        else:
-            changed.append(record)
-        record.registry_import = batch
-        record.row_number = row["row"]
-        record.name = row["name"]
-        record.legal_representative = row["legal_representative"]
-        record.address = row["address"]
-        record.set_values(credit_code=row["credit_code"], phone=row["phone"])
-        if record.citizen_id is None:
-            # An enterprise is found by its credit code: link it to the citizens' enterprise record.
-            ident = Identity.objects.filter(kind=identities.CREDIT_CODE,
-                                            blind_index=record.credit_code_index).first()
-            record.citizen_id = ident.citizen_id if ident else None
-    EnterpriseRecord.objects.bulk_create(new, batch_size=1000)
-    fields = ["registry_import", "row_number", "name", "legal_representative", "address", "credit_code_stored",
-              "credit_code_index", "credit_code_masked", "phone_stored", "phone_index", "phone_masked", "citizen",
-              "updated_at"]
-    now = timezone.now()
-    for record in changed:
-        record.updated_at = now
-    EnterpriseRecord.objects.bulk_update(changed, fields, batch_size=1000)
-    return len(new), len(changed)
+def _link_enterprises(records: list[EnterpriseRecord]) -> list[str]:
+    """An enterprise is found by its credit code: link each record not yet linked to the citizens'
+    enterprise record with that code (one query for the file; a code is one identity at most)."""
+    unlinked = [r for r in records if r.citizen_id is None]
+    if not unlinked:
+        return ["citizen"]
+    owners = dict(Identity.objects.filter(kind=identities.CREDIT_CODE,
+                                          blind_index__in={r.credit_code_index for r in unlinked})
+                  .values_list("blind_index", "citizen_id"))
+    for record in unlinked:
+        record.citizen_id = owners.get(record.credit_code_index)
+    return ["citizen"]
 
 
 # --- matching ------------------------------------------------------------------------------------

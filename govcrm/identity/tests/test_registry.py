@@ -128,6 +128,41 @@ def test_enterprises_import_and_link_by_credit_code(city):
     assert "credit code" in caught.value.report[0].message
 
 
+def _credit_code(seq: int) -> str:
+    from stdnum.cn import uscc
+
+    body = f"91110105MA0{seq:06d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def test_an_enterprise_file_is_stored_and_linked_in_as_many_queries_whatever_its_length(city):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from govcrm.citizens.actions import citizen_find_or_create, citizen_input_clean
+
+    headers = ["企业名称", "统一社会信用代码", "法定代表人", "住所", "联系电话"]
+    codes = [_credit_code(n) for n in range(1, 7)]
+    companies = {code: citizen_find_or_create(data=citizen_input_clean(name=f"企业{n}", kind="enterprise",
+                                                                       credit_code=code))
+                 for n, code in enumerate(codes[::2])}
+
+    def queries(source: str, rows: list[str]) -> int:
+        data = csv_bytes([[f"企业{code[-4:]}", code, "", "", ""] for code in rows], headers=headers)
+        with CaptureQueriesContext(connection) as ctx:
+            registry_import(actor=SYSTEM, data=data, file_name="企业.csv", kind="enterprises", source=source)
+        return len(ctx.captured_queries)
+
+    assert queries("市场监管局", codes) == queries("税务局", codes[:1])  # no query per row
+    linked = dict(EnterpriseRecord.objects.filter(source="市场监管局").values_list("credit_code_index", "citizen_id"))
+    assert linked == {crypto.blind_index(identities.CREDIT_CODE, code): companies[code].pk if code in companies
+                      else None for code in codes}
+    batch = registry_import(actor=SYSTEM, data=csv_bytes([["新名称", codes[1], "", "", ""]], headers=headers),
+                            file_name="企业.csv", kind="enterprises", source="市场监管局")
+    assert (batch.created, batch.updated) == (0, 1)
+    assert EnterpriseRecord.objects.get(source="市场监管局", row_number=2, registry_import=batch).name == "新名称"
+
+
 def test_command_imports_and_rejects(tmp_path, capsys):
     good = tmp_path / "户籍.csv"
     good.write_bytes(csv_bytes(GOOD_RESIDENTS))
