@@ -1,4 +1,4 @@
-"""Presentation helpers of the console templates: labels, deadline badges, pager links.
+"""Presentation helpers of the console templates: labels, deadline badges, pager links, the table region.
 
 Rules:
 - A deadline is "overdue" once passed while the stage it limits is not done and a unit holds
@@ -303,3 +303,27 @@ def _case_row(case, now: dt.datetime, labels: dict, link: str) -> str:
         f"    <td>{_when(case.created_at)}</td>\n"
         "  </tr>\n  "
     )
+
+
+class TableRegionNode(template.Node):
+    def __init__(self, nodelist, region_id, caption):
+        self.nodelist, self.region_id, self.caption = nodelist, region_id, caption
+
+    def render(self, context) -> str:
+        table = mark_safe(self.nodelist.render(context))  # noqa: S308 - rendered (and escaped) by the template
+        with context.push(region_id=self.region_id.resolve(context), caption=self.caption.resolve(context),
+                          table=table):
+            return context.template.engine.get_template("console/_table_region.html").render(context)
+
+
+@register.tag
+def table_region(parser, token):
+    """`{% table_region "x-caption" caption %}<thead>…</thead><tbody>…</tbody>{% endtable_region %}`:
+    a list's table inside the scrolling region every console list uses (`console/_table_region.html`):
+    the region is focusable and named by the table's caption, whose id is the first argument."""
+    bits = token.split_contents()
+    if len(bits) != 3:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes the caption's id and the caption")
+    nodelist = parser.parse(("endtable_region",))
+    parser.delete_first_token()
+    return TableRegionNode(nodelist, parser.compile_filter(bits[1]), parser.compile_filter(bits[2]))
