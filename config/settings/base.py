@@ -175,7 +175,7 @@ STORAGES = {
 GOVCRM_TASKS_BACKEND = os.environ.get("GOVCRM_TASKS_BACKEND", "database")
 GOVCRM_REDIS_URL = os.environ.get("GOVCRM_REDIS_URL", "redis://127.0.0.1:6379/0")
 if GOVCRM_TASKS_BACKEND == "database":
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    TASKS = {"default": {"BACKEND": "govcrm.common.jobs.DatabaseBackend"}}  # django-tasks-db's, see common/jobs.py
 elif GOVCRM_TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}

@@ -31,6 +31,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govcrm.citizens.actions import CitizenInput, citizen_find_or_create
+from govcrm.citizens.models import Citizen
+from govcrm.common import fastsql
 from govcrm.common.errors import Forbidden, NotAllowed, NotFound, ValidationFailed
 from govcrm.common.reference import cached
 from govcrm.organization.models import Area, Unit
@@ -144,11 +146,11 @@ def _append_event(case: Case, *, actor: Actor, action: str, at: dt.datetime, fro
     seq = (last[0] + 1) if last else 1
     if last and at < last[1]:
         at = last[1]  # event times never go backwards, even if clocks of two web nodes disagree
-    return CaseEvent.objects.create(
+    return fastsql.insert(CaseEvent(
         case=case, seq=seq, action=action, actor_id=actor.user_id, actor_name=actor.username,
         actor_role=actor.role, actor_unit_id=actor.unit_id, at=at, from_status=from_status,
         to_status=to_status, reason_code=reason_code, reason=reason, data=data or {}, public=public,
-    )
+    ))
 
 
 def _notify(case: Case, event: CaseEvent) -> None:
@@ -162,10 +164,12 @@ def _notify(case: Case, event: CaseEvent) -> None:
 
 
 def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = None,
-                  number: str | None = None) -> Case:
+                  number: str | None = None, citizen: Citizen | None = None) -> Case:
     """Create a case from any channel, then dispatch it by rule or close it at first contact.
 
     `number`: drawn beforehand with `case_number_draw` by a caller that holds a transaction.
+    `citizen`: the record the caller has already found or made in its transaction (then
+    `data.citizen` is not looked up again).
     """
     category, area = _validate(data)
     now = now or timezone.now()
@@ -174,7 +178,8 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
     # No savepoint of its own: every caller lets a failure here fail its whole transaction.
     match = None if data.resolve_now_reply else dispatch.rule_for(category, area)
     with transaction.atomic(savepoint=False):
-        citizen = citizen_find_or_create(data=data.citizen) if data.citizen else None
+        if citizen is None and data.citizen:
+            citizen = citizen_find_or_create(data=data.citizen)
         case = Case(
             number=number,
             query_code=f"{secrets.randbelow(10**6):06d}",
@@ -201,7 +206,7 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
             _dispatch_fields(case, match.unit, now, new_round=True)
             case.status = target_of(MOVES["dispatch"], Status.REGISTERED)
             case.version += 1
-        case.save(force_insert=True)
+        fastsql.insert(case)  # as case.save(force_insert=True), without the query compiler
         event = _append_event(case, actor=actor, action="register", at=now, from_status="",
                               to_status=Status.REGISTERED, data={"channel": data.channel, **data.data},
                               public=True, last=())  # the first event
@@ -209,6 +214,7 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
         # The new case is not visible to anyone else before commit: its first move is made on
         # this object, without locking and reading it again.
         last = (event.seq, event.at)
+        case.registered_events = [event]  # its whole history so far, for an answer without reading it back
         if data.resolve_now_reply:
             return _move(actor=actor, case=case, action="resolve_first_contact",
                          data={"reply": data.resolve_now_reply}, now=now, last=last)
@@ -220,6 +226,7 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
                 last=last,
             )
             _notify(case, dispatched)
+            case.registered_events.append(dispatched)
         _suggest_later(case)
     return case
 
@@ -254,7 +261,8 @@ def case_register_idempotent(*, actor: Actor, data: CaseInput, key: str, scope: 
 
     def existing() -> Case | None:
         # Only the two columns first: most keys are new, and the case is loaded only for a retry.
-        record = IdempotencyRecord.objects.filter(scope=scope, key=key).values_list("request_hash", "case_id").first()
+        record = fastsql.row(
+            'SELECT request_hash, case_id FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s', [scope, key])
         if record is None:
             return None
         if record[0] != digest:
@@ -269,7 +277,7 @@ def case_register_idempotent(*, actor: Actor, data: CaseInput, key: str, scope: 
     try:
         with transaction.atomic():
             case = case_register(actor=actor, data=data, number=number)
-            IdempotencyRecord.objects.create(key=key, scope=scope, request_hash=digest, case=case)
+            fastsql.insert(IdempotencyRecord(key=key, scope=scope, request_hash=digest, case=case))
     except IntegrityError:
         # A concurrent retry won the race; its case is the one.
         found = existing()
@@ -295,6 +303,9 @@ def _assign(case: Case, lead: Unit, co_units: list[Unit], now: dt.datetime, *, k
 
 
 def _create_assignments(case: Case, lead: Unit, co_units: list[Unit], now: dt.datetime) -> None:
+    if not co_units:  # the usual case: one row, one plain statement
+        fastsql.insert(CaseAssignment(case=case, unit=lead, role=CaseAssignment.Role.LEAD, created_at=now))
+        return
     CaseAssignment.objects.bulk_create(
         [CaseAssignment(case=case, unit=lead, role=CaseAssignment.Role.LEAD, created_at=now)]
         + [CaseAssignment(case=case, unit=u, role=CaseAssignment.Role.CO, created_at=now) for u in co_units

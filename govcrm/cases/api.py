@@ -18,6 +18,8 @@ from govcrm.citizens.actions import citizen_input_clean
 from govcrm.citizens.queries import citizen_view
 from govcrm.common.api import errors
 from govcrm.common.errors import Forbidden
+from govcrm.common.reference import cached
+from govcrm.organization.models import Unit
 from govcrm.organization.queries import Actor, actor_for_user
 
 from . import actions, queries
@@ -183,6 +185,14 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC) if value is not None else None
 
 
+def unit_code(unit_id: int | None) -> str | None:
+    """A unit's code by id, from the per-process reference cache (common/reference.py)."""
+    if unit_id is None:
+        return None
+    code = cached("unit_codes", lambda: dict(Unit.objects.values_list("pk", "code"))).get(unit_id)
+    return code or Unit.objects.filter(pk=unit_id).values_list("code", flat=True).first()
+
+
 def _handled_with(case: Case) -> dict | None:
     from govcrm.incidents.queries import lead_state
 
@@ -229,15 +239,18 @@ def case_out(case: Case, actor: Actor, *, with_citizen: bool = True) -> dict:
     }
 
 
-def case_detail_out(case: Case, actor: Actor) -> dict:
+def case_detail_out(case: Case, actor: Actor, *, new: bool = False) -> dict:
+    """The case with its history. `new`: registered by this request, whose events are on the
+    object (`case.registered_events`) and which has no interaction yet: nothing is read back."""
     out = case_out(case, actor)
+    events = case.registered_events if new else queries.case_events(case)
     out["events"] = [
-        {"seq": e.seq, "action": e.action, "at": e.at, "actor": e.actor_name, "actor_role": e.actor_role,
-         "actor_unit": e.actor_unit.code if e.actor_unit else None, "from_status": e.from_status,
+        {"seq": e.seq, "action": e.action, "at": _utc(e.at) if new else e.at, "actor": e.actor_name,
+         "actor_role": e.actor_role, "actor_unit": unit_code(e.actor_unit_id), "from_status": e.from_status,
          "to_status": e.to_status, "reason_code": e.reason_code, "reason": e.reason, "data": e.data}
-        for e in queries.case_events(case)
+        for e in events
     ]
-    out["interactions"] = [
+    out["interactions"] = [] if new else [
         {"channel": i.channel, "direction": i.direction, "subject": i.subject, "content": i.content,
          "created_at": i.created_at,
          "attachments": [{"name": a.name, "content_type": a.content_type, "size": a.size} for a in i.attachments.all()]}
@@ -283,6 +296,8 @@ def create_case(request: HttpRequest, payload: CaseIn):
         case, created = actions.case_register(actor=actor, data=data), True
     # A case made by this request is complete in memory (its category, area, unit and citizen are
     # the objects it was made with); a retried one is read again with everything the answer shows.
+    if created and hasattr(case, "registered_events"):
+        return Status(201, case_detail_out(case, actor, new=True))
     case = queries.case_get(actor, case.number) if actor.is_centre and not created else case
     return Status(201 if created else 200, case_detail_out(case, actor))
 

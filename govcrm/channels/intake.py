@@ -27,6 +27,7 @@ from govcrm.cases.actions import CaseInput, case_number_draw, case_register, cas
 from govcrm.cases.models import Case
 from govcrm.cases.workflow import Status
 from govcrm.citizens.actions import CitizenInput, citizen_find_or_create
+from govcrm.common import fastsql
 from govcrm.organization.models import Role
 from govcrm.organization.queries import Actor
 
@@ -71,14 +72,24 @@ class IntakeResult:
     new_case: bool  # True: this contact opened a case (False: joined one, or no case)
 
 
+def _interaction_id(channel: str, external_id: str) -> int | None:
+    # Most keys are new: a plain statement for the check (common/fastsql.py), the ORM for a retry.
+    return fastsql.value(
+        "SELECT id FROM channels_interaction WHERE channel = %s AND direction = %s AND external_id = %s",
+        [channel, Interaction.Direction.INBOUND, external_id],
+    )
+
+
+def intake_key_used(channel: str, external_id: str) -> bool:
+    """Whether an inbound contact with this natural key is stored already."""
+    return _interaction_id(channel, external_id) is not None
+
+
 def _existing(msg: IntakeMessage) -> Interaction | None:
     if not msg.external_id:
         return None
-    return (
-        Interaction.objects.select_related("case")
-        .filter(channel=msg.channel, direction=Interaction.Direction.INBOUND, external_id=msg.external_id)
-        .first()
-    )
+    found = _interaction_id(msg.channel, msg.external_id)
+    return None if found is None else Interaction.objects.select_related("case").get(pk=found)
 
 
 def _open_case_of(citizen_id: int) -> Case | None:
@@ -91,9 +102,13 @@ def _open_case_of(citizen_id: int) -> Case | None:
     )
 
 
-def intake_receive(msg: IntakeMessage) -> IntakeResult:
-    """Store one inbound contact (idempotently) and attach it to a new or existing case."""
-    found = _existing(msg)
+def intake_receive(msg: IntakeMessage, *, checked: bool = False) -> IntakeResult:
+    """Store one inbound contact (idempotently) and attach it to a new or existing case.
+
+    `checked`: the caller has just looked its natural key up and found nothing (a race is still
+    caught by the unique key below).
+    """
+    found = None if checked else _existing(msg)
     if found:
         return IntakeResult(found, found.case, created=False, new_case=False)
     actor = channel_actor(msg.channel)
@@ -114,15 +129,15 @@ def intake_receive(msg: IntakeMessage) -> IntakeResult:
                 case = case_register(actor=actor, data=CaseInput(
                     category=msg.category or UNCLASSIFIED, case_type=msg.case_type, description=msg.text,
                     urgency=msg.urgency, channel=msg.channel, title=msg.subject[:200], address=msg.address,
-                    area=msg.area, lat=msg.lat, lon=msg.lon, citizen=msg.citizen, language=msg.language,
+                    area=msg.area, lat=msg.lat, lon=msg.lon, language=msg.language,
                     data={"external_id": msg.external_id} if msg.external_id else {},
-                ), number=number)
+                ), number=number, citizen=citizen)
                 citizen = citizen or case.citizen
                 new_case = True
-            interaction = Interaction.objects.create(
+            interaction = fastsql.insert(Interaction(
                 channel=msg.channel, direction=Interaction.Direction.INBOUND, external_id=msg.external_id,
                 citizen=citizen, case=case, subject=msg.subject[:300], content=msg.text, data=msg.data,
-            )
+            ))
             for f in msg.attachments:
                 att = Attachment(interaction=interaction, name=f.name, content_type=f.content_type,
                                  size=len(f.data), sha256=f.sha256)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
+from govcrm.common import fastsql
+
 from . import crypto, identities
 from .models import Citizen, Identity
 
@@ -52,15 +54,17 @@ def citizen_sms_opt_out_set(*, citizen_id: int, opted_out: bool) -> None:
     Citizen.objects.filter(pk=citizen_id).update(sms_opt_out=opted_out, updated_at=timezone.now())
 
 
+_BY_IDENTITY = (
+    "JOIN citizens_identity ON citizens_identity.citizen_id = citizens_citizen.id "
+    "WHERE citizens_identity.kind = %s AND citizens_identity.blind_index = %s"
+)
+
+
 def citizen_find(*, kind: str, normalised: str) -> Citizen | None:
-    ident = (
-        Identity.objects.select_related("citizen")
-        .filter(kind=kind, blind_index=crypto.blind_index(kind, normalised))
-        .first()
-    )
-    if ident is None:
+    # Every intake looks its caller up: one plain statement (see common/fastsql.py).
+    citizen = fastsql.fetch_one(Citizen, _BY_IDENTITY, [kind, crypto.blind_index(kind, normalised)])
+    if citizen is None:
         return None
-    citizen = ident.citizen
     while citizen.merged_into_id:  # follow merges to the surviving record
         citizen = Citizen.objects.get(pk=citizen.merged_into_id)
     return citizen
@@ -85,10 +89,10 @@ def citizen_find_or_create(*, data: CitizenInput) -> Citizen | None:
                 break
             missing.add(kind)
         if citizen is None:
-            citizen = Citizen.objects.create(
+            citizen = fastsql.insert(Citizen(
                 kind=data.kind, name=data.name, language=data.language,
                 preferred_channel=data.preferred_channel or Citizen.Channel.PHONE,
-            )
+            ))
         elif data.name and not citizen.name:
             citizen.name = data.name
             citizen.save(update_fields=["name", "updated_at"])
@@ -99,7 +103,7 @@ def citizen_find_or_create(*, data: CitizenInput) -> Citizen | None:
                     kind=kind, blind_index=crypto.blind_index(kind, value)).exists():
                 try:
                     with transaction.atomic():
-                        Identity.build(citizen=citizen, kind=kind, normalised=value).save()
+                        fastsql.insert(Identity.build(citizen=citizen, kind=kind, normalised=value))
                 except IntegrityError:
                     pass  # another request added it first: the identity exists, which is what we want
     return citizen

@@ -18,16 +18,40 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
+from django_tasks_db.backend import DatabaseBackend as TasksDatabaseBackend
+from django_tasks_db.compat import normalize_json
+
+from . import fastsql
 
 logger = logging.getLogger(__name__)
 
 
-DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
+DATABASE_BACKEND = "govcrm.common.jobs.DatabaseBackend"
+DATABASE_BACKENDS = frozenset({DATABASE_BACKEND, "django_tasks_db.DatabaseBackend"})
+
+
+class DatabaseBackend(TasksDatabaseBackend):
+    """django-tasks-db's backend, writing a job's row with one plain INSERT (common/fastsql.py)
+    instead of `DBTaskResult.objects.create`: the same row, a third of the CPU. Every intake
+    enqueues two jobs (the notification, the dispatch suggestion)."""
+
+    def _task_to_db_task(self, task, args, kwargs):
+        from django_tasks_db.models import DBTaskResult
+
+        return fastsql.insert(DBTaskResult(
+            id=self._get_id(),
+            args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after,
+            backend_name=self.alias,
+        ))
 
 
 def in_transaction_enqueue() -> bool:
     """True when jobs are rows of the application database (GOVCRM_TASKS_BACKEND=database)."""
-    return settings.TASKS["default"]["BACKEND"] == DATABASE_BACKEND
+    return settings.TASKS["default"]["BACKEND"] in DATABASE_BACKENDS
 
 
 def enqueue_on_commit(enqueue: Callable[[], object], what: str) -> None:

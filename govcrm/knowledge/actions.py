@@ -324,6 +324,8 @@ def selfservice_request_sent(*, token: str, article_ids: list[str], query: str =
         return 0
     ids = sorted({int(i) for i in article_ids[:20] if str(i).isdigit()})
     ids = [i for i in ids if i < 2**63]  # a larger number cannot be an id (and overflows SQLite)
+    if not ids:  # most requests: nothing was offered, nothing to write
+        return 0
     ids = list(kb_search.valid_published().filter(article__pk__in=ids).values_list("article_id", flat=True).distinct())
     language = language if language in Language.values else "zh-hans"
     with transaction.atomic():

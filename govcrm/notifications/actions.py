@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from govcrm.common import fastsql
 from govcrm.common.jobs import enqueue_on_commit
 
 from .backends import Undeliverable
@@ -80,10 +81,10 @@ def notification_for_event(*, case, event) -> Notification | None:
         context = {"case": case, "event": event, "kind": kind}
         subject = render_to_string("notifications/subject.txt", context).strip()
         body = render_to_string("notifications/body.txt", context).strip()
-    note = Notification.objects.create(
+    note = fastsql.insert(Notification(  # on every intake: a plain statement (common/fastsql.py)
         case=case, citizen=case.citizen, channel=channel, kind=kind, language=language, subject=subject,
         body=body, dedupe_key=f"{case.number}:{event.seq}:{channel}", next_attempt_at=timezone.now(),
-    )
+    ))
     enqueue_on_commit(partial(_enqueue, note.pk), f"notification {note.pk}")
     return note
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from govcrm.cases.models import Case
-from govcrm.channels.intake import IntakeMessage, intake_receive
+from govcrm.channels.intake import IntakeMessage, intake_key_used, intake_receive
 from govcrm.channels.models import Interaction
 from govcrm.citizens.actions import CitizenInput, citizen_input_clean
 from govcrm.common.errors import ValidationFailed
@@ -138,9 +138,10 @@ def _natural_key(client: Open311Client, form: ServiceRequestForm) -> str:
 def open311_request_submit(*, client: Open311Client, form: ServiceRequestForm, language: str) -> Submitted:
     """Register a POSTed service request as a case (or return the case a retry already made)."""
     external_id = _natural_key(client, form)
+    used = intake_key_used(CHANNEL, external_id)  # most keys are new: one plain statement
     earlier = (Interaction.objects.filter(channel=CHANNEL, direction=Interaction.Direction.INBOUND,
                                           external_id=external_id, case__isnull=False)
-               .select_related("case").first())
+               .select_related("case").first()) if used else None
     if earlier is not None:
         # A retry: answer as the first time, even if the service definition changed meanwhile.
         return Submitted(case=earlier.case, created=False, token=(earlier.data or {}).get("token", ""),
@@ -167,7 +168,7 @@ def open311_request_submit(*, client: Open311Client, form: ServiceRequestForm, l
         channel=CHANNEL, text=form.description or category.name, external_id=external_id,
         category=category.code, case_type=form.case_type, address=form.address_string, lat=form.lat,
         lon=form.lon, citizen=citizen, language=language, attachments=form.photos, data=data,
-    ))
+    ), checked=not used)
     if result.case is None:  # the natural key was taken by something that made no case
         raise bad(_("This request was already received, without a case."))
     stored = result.interaction.data or {}
