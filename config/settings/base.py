@@ -307,5 +307,8 @@ OTP_TOTP_ISSUER = os.environ.get("GOVCRM_2FA_ISSUER", "GovCRM")
 # Data retention (govcrm/cases/retention.py): personal data of cases closed longer than this many
 # days is removed by `govcrm retention apply` and daily by the worker; 0 turns it off.
 GOVCRM_RETENTION_DAYS = int(os.environ.get("GOVCRM_RETENTION_DAYS", str(3 * 365)))
+# Portal page views (govcrm/webmining/actions.py) older than this many days are deleted by the same
+# job; the warehouse keeps their statistics. 0 keeps them all.
+GOVCRM_WEB_MINING_RETENTION_DAYS = int(os.environ.get("GOVCRM_WEB_MINING_RETENTION_DAYS", "400"))
 # At most this many files in one request (govcrm/channels/uploads.py keeps 5 per request).
 DATA_UPLOAD_MAX_NUMBER_FILES = 10

@@ -13,7 +13,12 @@ def check_deadlines() -> int:
 
 @task()
 def apply_retention() -> int:
-    """Anonymise the cases closed longer than the retention period (daily; see cases/retention.py)."""
+    """Anonymise the cases closed longer than the retention period (daily; see cases/retention.py) and
+    delete old portal page views (webmining/actions.py). Returns the number of cases anonymised."""
+    from govcrm.webmining.actions import page_views_prune
+
     from .retention import retention_apply
 
-    return retention_apply().cases
+    cases = retention_apply().cases
+    page_views_prune()
+    return cases

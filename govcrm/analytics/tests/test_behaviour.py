@@ -113,6 +113,39 @@ def test_page_views_searches_and_the_result_a_search_led_to(city, monkeypatch):
     con.close()
 
 
+def test_pruned_page_views_keep_their_facts_and_the_search_clicks_they_made_through_a_full_rebuild(
+        city, settings, monkeypatch):
+    from govcrm.webmining.actions import page_views_prune
+
+    settings.GOVCRM_WEB_MINING_RETENTION_DAYS = 400
+    register(city.actor("agent"))  # an event: how the warehouse knows its source
+    now = timezone.now()
+    search(s := "c" * 32, "居住证", 3, now - dt.timedelta(days=500))
+    old = view(s, "help:article", "/help/<int:article_id>/", now - dt.timedelta(days=500, minutes=-1),
+               kind="article", ref="7", query="居住证")
+    new = view("d" * 32, "help:index", "/help/", now - dt.timedelta(days=1))
+    run_refresh()
+    assert page_views_prune().page_views == 1
+    assert list(PageView.objects.values_list("pk", flat=True)) == [new.pk]
+
+    def facts():
+        con = connect(read_only=True)
+        try:
+            return (con.execute("SELECT view_id FROM fact_page_view ORDER BY 1").fetchall(),
+                    con.execute("SELECT clicked_ref FROM fact_search").fetchall())
+        finally:
+            con.close()
+
+    kept = ([(old.pk,), (new.pk,)], [("7",)])
+    run_refresh()
+    assert facts() == kept
+    assert run_refresh(full=True).full and facts() == kept
+    # A warehouse loaded from another database keeps nothing of it.
+    monkeypatch.setattr(refresh, "_source_replaced", lambda con: True)
+    run_refresh()
+    assert facts() == ([(new.pk,)], [(None,)])
+
+
 class RecordingConnections:
     """Stands in for django.db.connections in warehouse.source: notes the alias of every read."""
 

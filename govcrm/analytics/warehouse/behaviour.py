@@ -9,6 +9,9 @@ Rules:
 - Page views and searches are append-only in the source (govcrm/webmining) and read by id (from
   the watermark minus the id slack, skipping ids already loaded). They hold no address and no
   citizen: a session is a salted hash that changes every day.
+- Old page views are pruned from the source (`GOVCRM_WEB_MINING_RETENTION_DAYS`,
+  webmining/actions.py); the warehouse keeps their facts, a full rebuild too: it empties
+  `fact_page_view` only from the oldest id the source still holds (`page_views_clear`).
 - A search's click (`clicked_*`) is the first article or service page opened from its result list
   (the page view's `search_query` equals the search's query, same kind) in the same session within
   `CLICK_WINDOW` after it. It is recomputed for every session a run touches, so a click loaded
@@ -63,6 +66,14 @@ FROM (
 ) c
 WHERE s.search_id = c.search_id
 """
+
+
+def page_views_clear(con) -> None:
+    """Empty `fact_page_view` for a full rebuild of the same source, but for the views pruned from it
+    (ids below the oldest it holds; every one when it holds none): their facts cannot be reloaded."""
+    oldest = source.oldest_page_view_id()
+    if oldest is not None:
+        con.execute("DELETE FROM fact_page_view WHERE view_id >= ?", [oldest])
 
 
 def load_web(con, view_after: int | None, search_after: int | None, *, stage, bar) -> tuple[int, int]:

@@ -18,7 +18,8 @@ Rules:
   id, and those of every reloaded case again (retention unlinks their citizen). An interaction
   linked to another case after it was loaded keeps its old link until `--full`.
 - Dimensions are small and replaced whole at every run; the date dimension spans the data.
-- Applications, portal page views and searches are loaded by `behaviour.py` (its rules there);
+- Applications, portal page views and searches are loaded by `behaviour.py` (its rules there; a
+  full rebuild of the same source keeps the facts of page views pruned from it);
   the citizen segments are recomputed from the facts (`analytics/segmentation.py`) at a full
   rebuild and when the last segmentation is older than `SEGMENT_EVERY`; between two, a reloaded
   citizen keeps its segment and a new one is in segment 0.
@@ -478,10 +479,14 @@ def _refresh(*, full: bool, progress: bool, path: Path | None) -> RefreshResult:
         con.execute("BEGIN TRANSACTION")
         in_transaction = True
         state = _state(con)
-        if full or "refreshed_at" not in state or _source_replaced(con):
+        replaced = "refreshed_at" in state and _source_replaced(con)
+        if full or "refreshed_at" not in state or replaced:
             full = True
             for table in (*schema.FACTS, "dim_citizen"):
-                con.execute(f"DELETE FROM {table}")
+                if table == "fact_page_view" and not replaced:
+                    behaviour.page_views_clear(con)  # the facts of pruned page views stay
+                else:
+                    con.execute(f"DELETE FROM {table}")
             state = {}
         case_wm = _parse_wm(state.get("case_wm"))
         citizen_wm = _parse_wm(state.get("citizen_wm"))

@@ -176,6 +176,11 @@ def page_views(after_id: int | None = None) -> QuerySet:
         "search_query", "language", "status", "duration_ms")
 
 
+def oldest_page_view_id() -> int | None:
+    """The lowest page view id the source still holds: older ones were pruned (webmining/actions.py)."""
+    return PageView.objects.order_by("pk").values_list("pk", flat=True).first()
+
+
 SEARCH_COLUMNS: list[tuple[str, str]] = [
     ("search_id", "BIGINT"), ("searched_at", "TIMESTAMPTZ"), ("session_key", "VARCHAR"), ("kind", "VARCHAR"),
     ("query", "VARCHAR"), ("results", "INTEGER"), ("language", "VARCHAR"),

@@ -53,7 +53,7 @@ PERIODIC: dict[str, int] = {
     "govcrm.analytics.tasks.refresh_warehouse": 900,
     # weekly and monthly reports: due from Monday / the 1st, each mailed once (reports/actions.py)
     "govcrm.reports.tasks.send_due_reports": 900,
-    "govcrm.cases.tasks.apply_retention": 86400,  # data retention (cases/retention.py), daily
+    "govcrm.cases.tasks.apply_retention": 86400,  # data retention (cases/retention.py, webmining/actions.py), daily
     # duplicate citizen records and registry matches for reviewers (govcrm/identity), daily
     "govcrm.identity.tasks.match_identities": 86400,
     # safety nets for tasks whose job the broker lost (ADR 0012)
