@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py [--database govcrm_load] [--demo-cases 200000] [--reuse]
                                    [--stage-seconds 20] [--users 4,8,16] [--phases intake,console,mixed]
                                    [--web-threads N] [--max-requests 20000] [--json FILE]
+                                   [--drain SECONDS]
 
 1. Creates the PostgreSQL database `--database` on 127.0.0.1:5432 (dropped first unless
    `--reuse` finds it with at least `--demo-cases` cases), migrates it and fills it with
@@ -26,7 +27,11 @@
    - mixed: half the users intake, half the staff, at the same time.
    There are no analytics dashboards yet: the console's overview, queue and list (search) pages
    and the dispatch-quality page stand in for "dashboard views".
-4. Prints, per stage, requests/s and p50/p95/p99 per request kind, errors, intakes/s, the
+4. With `--drain S`, after each stage with intakes waits (up to S seconds, no load) until the
+   worker has done the background work the stage queued (notifications, dispatch suggestions):
+   the intakes divided by stage plus drain time is the rate the whole system sustains, web,
+   database and worker together on the same machine.
+5. Prints, per stage, requests/s and p50/p95/p99 per request kind, errors, intakes/s, the
    machine's CPU use and load average, and the CPU seconds our processes used (web, worker,
    PostgreSQL backends of the database, the load generator), hence the server CPU per intake —
    the figure that does not depend on what else runs on the machine.
@@ -453,6 +458,36 @@ def report(phase: str, users: str, r: dict) -> dict:
     return summary
 
 
+def drain(root: int, database: str, r: dict, limit: float) -> dict:
+    """Wait (at most `limit` s, nothing else running) until the worker has done the background work
+    the stage's intakes queued (notifications, dispatch suggestions), and report what that cost:
+    the rate the whole system sustains is intakes ÷ (stage + drain time), with the CPU of both."""
+    def backlog() -> int:
+        return int(psql("SELECT count(*) FROM django_tasks_database_dbtaskresult "
+                        "WHERE status IN ('READY', 'RUNNING') AND (run_after <= now() OR run_after >= '9999-01-01')",
+                        database) or 0)
+
+    before = server_cpu(root, database)
+    started, left = time.perf_counter(), backlog()
+    first = left
+    while left and time.perf_counter() - started < limit:
+        time.sleep(1)
+        left = backlog()
+    seconds = time.perf_counter() - started
+    used = cpu_used(before, server_cpu(root, database))
+    intakes = sum(len(r["samples"].get(k, [])) for k in INTAKE_KINDS)
+    total_cpu = sum(r["cpu_s"].get(k, 0) for k in ("web", "worker", "postgres")) + sum(used.values())
+    out = {"jobs": first, "seconds": seconds, "left": left, "cpu_s": used,
+           "sustained_per_s": intakes / (r["seconds"] + seconds),
+           "cpu_ms_per_intake": total_cpu * 1000 / max(intakes, 1)}
+    print(f"  background work queued by the stage: {first} jobs, done in {seconds:.1f} s"
+          + (f" ({left} still queued at the {limit:.0f} s limit)" if left else "")
+          + f" (worker {used.get('worker', 0):.1f} s CPU); stage + background: "
+          f"{out['sustained_per_s']:.1f} intakes/s sustained, {out['cpu_ms_per_intake']:.1f} ms server CPU "
+          f"per intake in all", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", default="govcrm_load")
@@ -466,6 +501,8 @@ def main() -> None:
     parser.add_argument("--stage-seconds", type=float, default=20.0)
     parser.add_argument("--max-requests", type=int, default=20_000, help="per stage, all kinds together")
     parser.add_argument("--json", help="write the raw figures to this file")
+    parser.add_argument("--drain", type=float, default=0.0,
+                        help="after each intake stage wait up to this many seconds for the worker's backlog")
     parser.add_argument("--drive", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.drive:  # the load generator process
@@ -510,6 +547,8 @@ def main() -> None:
                                                 - gen0.children_user - gen0.children_system)
                 label = f"{intake_n} intake + {console_n} console users"
                 r["summary"] = report(phase, label, r)
+                if intake_n and args.drain:
+                    r["drain"] = drain(deployment.proc.pid, args.database, r, args.drain)
                 results[f"{phase}/{users}"] = r
     finally:
         deployment.stop()

@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from govcrm.audit.actions import audit_record
 from govcrm.audit.models import AuditRecord
+from govcrm.common import fastsql
 from govcrm.common.errors import NotFound, ValidationFailed
 
 from .models import UNIT_ROLES, ApiScope, ApiToken, StaffProfile, Unit
@@ -81,17 +81,22 @@ def api_token_create(*, username: str, name: str = "", scopes: Iterable[str] | N
     return token
 
 
+_LIVE_API_KEYS = "WHERE digest = %s AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > %s)"
+
+
 def api_token_check(token: str) -> ApiToken | None:
     """The valid token record (with its user), or None: unknown, revoked, expired or inactive user."""
     now = timezone.now()
-    record = (
-        ApiToken.objects.select_related("user", "unit")
-        .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .first()
-    )
+    # Every API request checks its token: plain statements (common/fastsql.py), not the ORM's joins.
+    record = fastsql.fetch_one(ApiToken, _LIVE_API_KEYS, [token_digest(token), now])
     if record is None:
         return None
+    user = fastsql.fetch_one(get_user_model(), "WHERE id = %s", [record.user_id])
+    if user is None or not user.is_active:
+        return None
+    record.user = user
+    if record.unit_id is not None:
+        record.unit = fastsql.fetch_one(Unit, "WHERE id = %s", [record.unit_id])
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > LAST_USED_EVERY:
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)  # coarse, to spare writes
     return record

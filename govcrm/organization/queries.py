@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from govcrm.common import fastsql
 from govcrm.common.errors import Forbidden
 
 from .models import CENTRE_ROLES, UNIT_ROLES, Area, Role, StaffProfile, Unit
@@ -50,20 +51,16 @@ def actor_for_user(user) -> Actor:
     token_unit = getattr(user, "api_token_unit", None)
     if token_unit is not None:
         return _actor_for_unit_token(user, token_unit)
-    try:
-        staff = StaffProfile.objects.select_related("unit").get(user=user)
-    except StaffProfile.DoesNotExist:
+    # On every staff request and API call: one plain statement (common/fastsql.py).
+    staff = fastsql.row("SELECT s.role, s.unit_id, u.path FROM organization_staffprofile s "
+                        "JOIN organization_unit u ON u.id = s.unit_id WHERE s.user_id = %s", [user.pk])
+    if staff is None:
         if user.is_superuser:
             return Actor(user_id=user.pk, username=user.get_username(), role=Role.ADMIN, unit_id=None,
                          unit_path="/")
-        raise Forbidden("This account has no staff role") from None
-    return Actor(
-        user_id=user.pk,
-        username=user.get_username(),
-        role=staff.role,
-        unit_id=staff.unit_id,
-        unit_path=staff.unit.path,
-    )
+        raise Forbidden("This account has no staff role")
+    role, unit_id, unit_path = staff
+    return Actor(user_id=user.pk, username=user.get_username(), role=role, unit_id=unit_id, unit_path=unit_path)
 
 
 def _actor_for_unit_token(user, unit: Unit) -> Actor:

@@ -24,6 +24,7 @@ from govcrm.channels.uploads import CleanFile, clean_image
 from govcrm.citizens.actions import citizen_input_clean
 from govcrm.common.errors import ValidationFailed
 from govcrm.common.forms import LongSelect, apply_error
+from govcrm.common.reference import cached
 
 from .actions import PortalRequest
 from .queries import CategoryGroup, category_choices, category_groups
@@ -91,8 +92,12 @@ class RequestForm(PortalForm):
 
     def __init__(self, *args, groups: list[CategoryGroup] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = EMPTY_CATEGORY + category_choices(
-            groups if groups is not None else category_groups())
+        if groups is None:  # the whole list: the same for every request in a language (reference cache)
+            choices = cached(f"portal-category-choices:{get_language()}",
+                             lambda: EMPTY_CATEGORY + category_choices(category_groups()))
+        else:
+            choices = EMPTY_CATEGORY + category_choices(groups)
+        self.fields["category"].choices = choices
         self.fields["photos"].help_text = _(
             "Up to %(n)d pictures (JPEG, PNG, WebP or GIF), each at most %(mb)d MB. "
             "Location and camera data are removed before they are stored."
