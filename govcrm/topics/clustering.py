@@ -118,23 +118,41 @@ def _metres(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * 6_371_000 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-def _compatible(docs: Sequence[Doc], rows: np.ndarray, cols: np.ndarray, p: Params) -> np.ndarray:
+@dataclass(frozen=True)
+class _Places:
+    """Place and time of every message as arrays, made once per clustering (not once per pair test:
+    `_bridge` tests many group pairs, and rebuilding these for all messages each time made a run
+    over a month of a large city's messages take minutes)."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    area: np.ndarray
+    t: np.ndarray
+
+    @classmethod
+    def of(cls, docs: Sequence[Doc]) -> _Places:
+        return cls(
+            lat=np.array([d.lat if d.lat is not None else np.nan for d in docs], dtype=float),
+            lon=np.array([d.lon if d.lon is not None else np.nan for d in docs], dtype=float),
+            area=np.array([d.area or "" for d in docs], dtype=object),
+            t=np.array([d.at.timestamp() if d.at else np.nan for d in docs], dtype=float),
+        )
+
+
+def _compatible(places: _Places, rows: np.ndarray, cols: np.ndarray, p: Params) -> np.ndarray:
     """For each candidate pair (rows[i], cols[i]), whether place and time allow them together."""
     ok = np.ones(len(rows), dtype=bool)
     if len(rows) == 0:
         return ok
-    lat = np.array([d.lat if d.lat is not None else np.nan for d in docs], dtype=float)
-    lon = np.array([d.lon if d.lon is not None else np.nan for d in docs], dtype=float)
+    lat, lon, area = places.lat, places.lon, places.area
     located = ~np.isnan(lat[rows]) & ~np.isnan(lat[cols])
     if located.any():
         far = _metres(lat[rows][located], lon[rows][located], lat[cols][located], lon[cols][located]) > p.radius_m
         ok[np.flatnonzero(located)[far]] = False
-    area = np.array([d.area or "" for d in docs], dtype=object)
     both_area = ~located & (area[rows] != "") & (area[cols] != "")
     ok &= ~(both_area & (area[rows] != area[cols]))
     if p.max_gap_days is not None:
-        t = np.array([d.at.timestamp() if d.at else np.nan for d in docs], dtype=float)
-        gap = np.abs(t[rows] - t[cols]) / 86400
+        gap = np.abs(places.t[rows] - places.t[cols]) / 86400
         ok &= ~(gap > p.max_gap_days)  # NaN (no time) stays compatible
     return ok
 
@@ -151,7 +169,8 @@ def cluster(docs: Sequence[Doc], params: Params | None = None) -> list[Cluster]:
     sim = (x @ x.T).tocoo()
     keep = (sim.row < sim.col) & (sim.data >= p.threshold)
     rows, cols, vals = sim.row[keep], sim.col[keep], sim.data[keep]
-    ok = _compatible(docs, rows, cols, p)
+    places = _Places.of(docs)
+    ok = _compatible(places, rows, cols, p)
     rows, cols, vals = rows[ok], cols[ok], vals[ok]
     graph = coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
     graph = (graph + graph.T).tocsr()  # symmetric, compatible pairs above the threshold only
@@ -163,7 +182,7 @@ def cluster(docs: Sequence[Doc], params: Params | None = None) -> list[Cluster]:
             continue
         groups.extend(_average_linkage(members, graph, p.threshold))
     if p.bridge_languages:
-        groups = _bridge(docs, groups, p)
+        groups = _bridge(docs, places, groups, p)
     out = [_describe(body, vocabulary, g, p) for g in groups if len(g) >= p.min_size]
     out.sort(key=lambda c: (-len(c.members), c.members[0]))
     return out
@@ -175,7 +194,7 @@ def _language(doc: Doc) -> str:
     return "latin" if words and sum(w.isascii() for w in words) * 2 > len(words) else "cjk"
 
 
-def _bridge(docs: Sequence[Doc], groups: list[list[int]], p: Params) -> list[list[int]]:
+def _bridge(docs: Sequence[Doc], places: _Places, groups: list[list[int]], p: Params) -> list[list[int]]:
     """Merge groups of different languages that share their category and a compatible placed pair."""
     from collections import Counter
 
@@ -206,7 +225,7 @@ def _bridge(docs: Sequence[Doc], groups: list[list[int]], p: Params) -> list[lis
                 pairs = [(i, j) for i in groups[a] if placed(i) for j in groups[b] if placed(j)]
                 rows = np.array([i for i, _j in pairs], dtype=int)
                 cols = np.array([j for _i, j in pairs], dtype=int)
-                if len(pairs) and _compatible(docs, rows, cols, p).any():
+                if len(pairs) and _compatible(places, rows, cols, p).any():
                     parent[root(b)] = root(a)
     merged: dict[int, list[int]] = {}
     for g, members in enumerate(groups):

@@ -62,6 +62,18 @@ PERIODIC: dict[str, int] = {
 }
 
 
+# Periodic jobs go behind the jobs of citizens' requests (notifications, dispatch suggestions) on a
+# backend that orders by priority (the database backend; RQ runs a queue in order): a long batch
+# job — hot topics over a month of a big city's messages, a warehouse refresh — must not hold up
+# the notifications queued meanwhile behind it (bench/RESULTS.md, "Load test", session 5).
+PERIODIC_PRIORITY = -10
+
+
+def periodic_task(path: str):
+    task = import_string(path)
+    return task.using(priority=PERIODIC_PRIORITY) if task.get_backend().supports_priority else task
+
+
 def _always(path: str, every: int) -> bool:
     return True
 
@@ -83,7 +95,7 @@ def run_scheduler(stop: threading.Event, periodic: dict[str, int],
             if now >= next_run[path]:
                 try:
                     if claim(path, every):
-                        import_string(path).enqueue()
+                        periodic_task(path).enqueue()
                     next_run[path] = now + every
                 except Exception:  # a database or broker hiccup must not kill the scheduler; retry soon
                     logger.exception("could not enqueue %s", path)
