@@ -464,7 +464,8 @@ def drain(root: int, database: str, r: dict, limit: float) -> dict:
     the rate the whole system sustains is intakes ÷ (stage + drain time), with the CPU of both."""
     def backlog() -> int:
         return int(psql("SELECT count(*) FROM django_tasks_database_dbtaskresult "
-                        "WHERE status IN ('READY', 'RUNNING') AND (run_after <= now() OR run_after >= '9999-01-01')",
+                        "WHERE status IN ('READY', 'RUNNING') AND priority >= 0 "  # periodic jobs have less (worker.py)
+                        "AND (run_after <= now() OR run_after >= '9999-01-01')",
                         database) or 0)
 
     before = server_cpu(root, database)

@@ -15,6 +15,7 @@ Rules:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
@@ -46,17 +47,44 @@ def suggestion_build(*, case_id: int, model, proposal: Proposal, outcome: str, a
                       outcome=outcome, alternatives=[[lab, p] for lab, p in pred.alternatives], created_at=at)
 
 
-def case_suggest(*, case_id: int, auto_dispatch: bool = True) -> Suggestion | None:
-    """Predict the category and unit of a case, store the suggestion, dispatch when sure enough."""
+def case_suggest(*, case_id: int, auto_dispatch: bool = True, with_waiting: int = 0) -> Suggestion | None:
+    """Predict the category and unit of a case, store the suggestion, dispatch when sure enough.
+
+    `with_waiting`: also suggest up to this many other new cases still waiting for a suggestion,
+    in the same prediction. The classifier's fixed cost per call (a calibrated model per category)
+    is most of the cost of one case, so a busy queue is worked off in batches: the jobs of the
+    others then find their suggestion made and return (bench/RESULTS.md, "Load test", session 5).
+    """
     existing = Suggestion.objects.filter(case_id=case_id).first()
     if existing is not None:
         return existing
     active = store.active_model()
     if active is None:
         return None
+    cases = list(Case.objects.select_related("category", "area__parent__parent").filter(pk=case_id))
+    if not cases:
+        raise Case.DoesNotExist(case_id)
+    if with_waiting:
+        since = timezone.now() - WAITING_SINCE
+        cases += list(Case.objects.select_related("category", "area__parent__parent")
+                      .filter(status=Status.REGISTERED, version=1, suggestion__isnull=True, created_at__gte=since)
+                      .exclude(pk=case_id).order_by("id")[:with_waiting])
+    return cases_suggest(cases, active, auto_dispatch=auto_dispatch)[0]
+
+
+WAITING_SINCE = dt.timedelta(days=1)
+
+
+def cases_suggest(cases: list[Case], active, *, auto_dispatch: bool = True) -> list[Suggestion | None]:
+    """Suggestions for these cases from one prediction, each stored (and acted on) in a transaction
+    of its own. A case suggested meanwhile by another worker keeps that suggestion."""
     row, model = active
-    case = Case.objects.select_related("category", "area__parent__parent").get(pk=case_id)
-    proposal = propose(model, [(case.title, case.description, case.area)])[0]
+    proposals = propose(model, [(case.title, case.description, case.area) for case in cases])
+    return [_store_suggestion(case, row, proposal, auto_dispatch=auto_dispatch)
+            for case, proposal in zip(cases, proposals, strict=True)]
+
+
+def _store_suggestion(case: Case, row, proposal: Proposal, *, auto_dispatch: bool) -> Suggestion | None:
     waiting = case.status == Status.REGISTERED and case.version == 1
     outcome = (Suggestion.Outcome.AUTO if (auto_dispatch and proposal.sure and waiting)
                else Suggestion.Outcome.PENDING if case.status in (Status.REGISTERED, Status.RETURNED)
@@ -75,7 +103,7 @@ def case_suggest(*, case_id: int, auto_dispatch: bool = True) -> Suggestion | No
                     suggestion.outcome = Suggestion.Outcome.PENDING
                     suggestion.save(update_fields=["outcome"])
     except IntegrityError:  # another worker suggested this case at the same moment
-        return Suggestion.objects.filter(case_id=case_id).first()
+        return Suggestion.objects.filter(case_id=case.pk).first()
     return suggestion
 
 

@@ -25,9 +25,13 @@ def suggest_enqueue(case_id: int) -> None:
     enqueue_on_commit(lambda: suggest_dispatch.enqueue(case_id), f"the suggestion of case {case_id}")
 
 
+# A job suggests its case and, in the same prediction, up to this many others still waiting.
+SUGGEST_BATCH = 49
+
+
 @task()
 def suggest_dispatch(case_id: int) -> str | None:
-    suggestion = case_suggest(case_id=case_id)
+    suggestion = case_suggest(case_id=case_id, with_waiting=SUGGEST_BATCH)
     return suggestion.outcome if suggestion else None
 
 
@@ -41,7 +45,7 @@ def suggest_missing(days: int = 2) -> int:
                .values_list("pk", flat=True)[:500])
     for case_id in ids:
         try:
-            case_suggest(case_id=case_id)
+            case_suggest(case_id=case_id, with_waiting=SUGGEST_BATCH)  # most are done by the first ones' batches
         except Exception:
             logger.exception("suggestion failed for case %s", case_id)
     return len(ids)

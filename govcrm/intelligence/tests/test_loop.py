@@ -102,6 +102,31 @@ def test_suggesting_twice_keeps_the_first_suggestion(city, model, rules, django_
     assert CaseEvent.objects.filter(case=case, action="dispatch").count() == 1
 
 
+def test_a_busy_queue_is_suggested_in_batches(city, model, rules, monkeypatch):
+    """The job of one case also suggests the others still waiting, in one prediction; their own
+    jobs then find the suggestion made. Each is stored and acted on as if alone."""
+    from govcrm.intelligence import proposals
+    from govcrm.intelligence.tasks import suggest_dispatch
+
+    threshold("urban", 0.5)
+    waiting = [register(city.actor("agent"), category=UNCLASSIFIED, description=LIGHT_TEXT, channel="sms")
+               for _ in range(3)]  # registered while the worker was busy: no suggestion yet
+    assert not Suggestion.objects.exists()
+    calls = []
+    original = proposals.classifier.predict
+    monkeypatch.setattr(proposals.classifier, "predict", lambda m, docs, **kw: calls.append(len(docs)) or
+                        original(m, docs, **kw))
+    suggest_dispatch.call(waiting[1].pk)
+    assert calls == [3]  # its own case first, then the others waiting, oldest first
+    for case in waiting:
+        case.refresh_from_db()
+        assert Suggestion.objects.get(case=case).outcome == Suggestion.Outcome.AUTO
+        assert case.status == Status.DISPATCHED and case.lead_unit == city.street1
+    for case in waiting:
+        suggest_dispatch.call(case.pk)
+    assert calls == [3] and CaseEvent.objects.filter(action="dispatch").count() == 3
+
+
 def test_a_case_dispatched_by_rule_gets_an_informative_suggestion(city, model, rules,
                                                                  django_capture_on_commit_callbacks):
     threshold("urban", 0.5)
