@@ -50,8 +50,8 @@ def suggestion_build(*, case_id: int, model, proposal: Proposal, outcome: str, a
 def case_suggest(*, case_id: int, auto_dispatch: bool = True, with_waiting: int = 0) -> Suggestion | None:
     """Predict the category and unit of a case, store the suggestion, dispatch when sure enough.
 
-    `with_waiting`: also suggest up to this many other new cases still waiting for a suggestion,
-    in the same prediction. The classifier's fixed cost per call (a calibrated model per category)
+    `with_waiting`: also suggest up to this many other new cases still without a suggestion (those
+    dispatched by rule at intake get an informative one), in the same prediction. The classifier's fixed cost per call (a calibrated model per category)
     is most of the cost of one case, so a busy queue is worked off in batches: the jobs of the
     others then find their suggestion made and return (bench/RESULTS.md, "Load test", session 5).
     """
@@ -67,7 +67,7 @@ def case_suggest(*, case_id: int, auto_dispatch: bool = True, with_waiting: int 
     if with_waiting:
         since = timezone.now() - WAITING_SINCE
         cases += list(Case.objects.select_related("category", "area__parent__parent")
-                      .filter(status=Status.REGISTERED, version=1, suggestion__isnull=True, created_at__gte=since)
+                      .filter(suggestion__isnull=True, created_at__gte=since)
                       .exclude(pk=case_id).order_by("id")[:with_waiting])
     return cases_suggest(cases, active, auto_dispatch=auto_dispatch)[0]
 

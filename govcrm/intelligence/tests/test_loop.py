@@ -111,20 +111,22 @@ def test_a_busy_queue_is_suggested_in_batches(city, model, rules, monkeypatch):
     threshold("urban", 0.5)
     waiting = [register(city.actor("agent"), category=UNCLASSIFIED, description=LIGHT_TEXT, channel="sms")
                for _ in range(3)]  # registered while the worker was busy: no suggestion yet
+    by_rule = register(city.actor("agent"), category=LIGHT, description=LIGHT_TEXT, channel="sms")
     assert not Suggestion.objects.exists()
     calls = []
     original = proposals.classifier.predict
     monkeypatch.setattr(proposals.classifier, "predict", lambda m, docs, **kw: calls.append(len(docs)) or
                         original(m, docs, **kw))
     suggest_dispatch.call(waiting[1].pk)
-    assert calls == [3]  # its own case first, then the others waiting, oldest first
+    assert calls == [4]  # its own case first, then the others without a suggestion, oldest first
+    assert Suggestion.objects.get(case=by_rule).outcome == Suggestion.Outcome.INFO  # dispatched by rule
     for case in waiting:
         case.refresh_from_db()
         assert Suggestion.objects.get(case=case).outcome == Suggestion.Outcome.AUTO
         assert case.status == Status.DISPATCHED and case.lead_unit == city.street1
     for case in waiting:
         suggest_dispatch.call(case.pk)
-    assert calls == [3] and CaseEvent.objects.filter(action="dispatch").count() == 3
+    assert calls == [4] and CaseEvent.objects.filter(action="dispatch").count() == 4
 
 
 def test_a_case_dispatched_by_rule_gets_an_informative_suggestion(city, model, rules,
