@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py [--database govcrm_load] [--demo-cases 200000] [--reuse]
                                    [--stage-seconds 20] [--users 4,8,16] [--phases intake,console,mixed]
                                    [--web-threads N] [--max-requests 20000] [--json FILE]
-                                   [--drain SECONDS]
+                                   [--settle SECONDS] [--drain SECONDS]
 
 1. Creates the PostgreSQL database `--database` on 127.0.0.1:5432 (dropped first unless
    `--reuse` finds it with at least `--demo-cases` cases), migrates it and fills it with
@@ -15,7 +15,8 @@
    exactly as an operator starts them (output in GOVCRM_HOME/up.log). Per-address rate limits
    are switched off for the run with GOVCRM_RATE_LIMITS=off (all load comes from one address;
    see govcrm/common/ratelimit.py).
-3. Runs the load generator in a separate process (`bench/load.py --drive`: stdlib HTTP client
+3. Waits (`--settle`, 300 s at most) until the worker has run the periodic jobs it queues at its
+   start, then runs the load generator in a separate process (`bench/load.py --drive`: stdlib HTTP client
    in threads, one keep-alive connection per virtual user, closed loop without think time) in
    up to three phases, each a ramp of stages with 4, 8, 16 virtual users, every stage bounded by
    `--stage-seconds` and by `--max-requests`:
@@ -458,6 +459,20 @@ def report(phase: str, users: str, r: dict) -> dict:
     return summary
 
 
+def settle(database: str, limit: float) -> None:
+    """Wait (at most `limit` s) until the worker has run the periodic jobs it queues when it
+    starts (warehouse refresh, hot topics, reminders: up to a minute each on 200,000 cases), so
+    that the stages measure the steady state, not the first minutes after a start."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        busy = int(psql("SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status IN ('READY', "
+                        "'RUNNING') AND (run_after <= now() OR run_after >= '9999-01-01')", database) or 0)
+        if not busy:
+            break
+        time.sleep(2)
+    print(f"worker settled after {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def drain(root: int, database: str, r: dict, limit: float) -> dict:
     """Wait (at most `limit` s, nothing else running) until the worker has done the background work
     the stage's intakes queued (notifications, dispatch suggestions), and report what that cost:
@@ -502,6 +517,8 @@ def main() -> None:
     parser.add_argument("--stage-seconds", type=float, default=20.0)
     parser.add_argument("--max-requests", type=int, default=20_000, help="per stage, all kinds together")
     parser.add_argument("--json", help="write the raw figures to this file")
+    parser.add_argument("--settle", type=float, default=300.0,
+                        help="before the first stage wait up to this many seconds for the worker's start-up jobs")
     parser.add_argument("--drain", type=float, default=0.0,
                         help="after each intake stage wait up to this many seconds for the worker's backlog")
     parser.add_argument("--drive", help=argparse.SUPPRESS)
@@ -524,6 +541,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     try:
         deployment.wait_ready()
+        settle(args.database, args.settle)
         ramp = [int(u) for u in args.users.split(",")]
         seed = 1
         for phase in args.phases.split(","):
