@@ -51,9 +51,10 @@ def case_suggest(*, case_id: int, auto_dispatch: bool = True, with_waiting: int 
     """Predict the category and unit of a case, store the suggestion, dispatch when sure enough.
 
     `with_waiting`: also suggest up to this many other new cases still without a suggestion (those
-    dispatched by rule at intake get an informative one), in the same prediction. The classifier's fixed cost per call (a calibrated model per category)
-    is most of the cost of one case, so a busy queue is worked off in batches: the jobs of the
-    others then find their suggestion made and return (bench/RESULTS.md, "Load test", session 5).
+    dispatched by rule at intake get an informative one), in the same prediction. The classifier's
+    fixed cost per call (a calibrated model per category) is most of the cost of one case, so a
+    busy queue is worked off in batches: the jobs of the others then find their suggestion made
+    and return (bench/RESULTS.md, "Load test", session 5).
     """
     existing = Suggestion.objects.filter(case_id=case_id).first()
     if existing is not None:
