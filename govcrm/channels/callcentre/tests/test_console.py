@@ -1,6 +1,7 @@
 """The agent's pages: the screen pop, linking a call, and the follow-up list with its script and form."""
 
 import pytest
+from django.utils import timezone
 
 from govcrm.cases.models import Case, CaseEvent
 from govcrm.cases.tests.factories import register
@@ -101,7 +102,8 @@ def test_the_follow_up_list(city, agent_client, follow_up_case):
 def test_the_script_is_in_the_citizens_language(city, agent_client, follow_up_case):
     html = agent_client.get(f"/channels/cti/followups/{follow_up_case.number}/").content.decode()
     assert "您好，这里是12345政务服务便民热线。请问是张三吗？" in html
-    assert f"我们就您 {follow_up_case.created_at:%Y-%m-%d} 反映的诉求 {follow_up_case.number} 回访：" in html
+    day = timezone.localtime(follow_up_case.created_at)  # the city's date, as the number has it (not UTC's)
+    assert f"我们就您 {day:%Y-%m-%d} 反映的诉求 {follow_up_case.number} 回访：" in html
     assert "路灯已于3月16日修复。" in html and 'lang="zh-hans"' in html
     english = to_follow_up(city, register(city.actor("agent"), citizen={"name": "Ann Lee", "phone": "13900139000",
                                                                            "language": "en"}))
