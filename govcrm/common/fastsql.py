@@ -90,11 +90,11 @@ def _converters(model: type[Model], vendor: str) -> list:
     """Per column, the backend's and the field's conversion from the database value (or None)."""
     out = []
     for f in model._meta.concrete_fields:
-        funcs = connection.ops.get_db_converters(f.get_col(model._meta.db_table)) + f.get_db_converters(connection)
+        expression = f.get_col(model._meta.db_table)
+        funcs = connection.ops.get_db_converters(expression) + f.get_db_converters(connection)
         if not funcs:
             out.append(None)
             continue
-        expression = f.get_col(model._meta.db_table)
 
         def convert(value, funcs=funcs, expression=expression):
             for func in funcs:

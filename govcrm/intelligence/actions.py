@@ -47,6 +47,9 @@ def suggestion_build(*, case_id: int, model, proposal: Proposal, outcome: str, a
                       outcome=outcome, alternatives=[[lab, p] for lab, p in pred.alternatives], created_at=at)
 
 
+WAITING_SINCE = dt.timedelta(days=1)  # how far back `with_waiting` looks for cases without a suggestion
+
+
 def case_suggest(*, case_id: int, auto_dispatch: bool = True, with_waiting: int = 0) -> Suggestion | None:
     """Predict the category and unit of a case, store the suggestion, dispatch when sure enough.
 
@@ -71,9 +74,6 @@ def case_suggest(*, case_id: int, auto_dispatch: bool = True, with_waiting: int 
                       .filter(suggestion__isnull=True, created_at__gte=since)
                       .exclude(pk=case_id).order_by("id")[:with_waiting])
     return cases_suggest(cases, active, auto_dispatch=auto_dispatch)[0]
-
-
-WAITING_SINCE = dt.timedelta(days=1)
 
 
 def cases_suggest(cases: list[Case], active, *, auto_dispatch: bool = True) -> list[Suggestion | None]:
