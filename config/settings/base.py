@@ -236,6 +236,11 @@ GOVCRM_MAX_UPLOAD_BYTES = int(os.environ.get("GOVCRM_MAX_UPLOAD_BYTES", str(10_0
 # A message from a citizen with an open case younger than this many days joins that case
 # (SMS, WeChat) instead of opening a new one.
 GOVCRM_THREAD_DAYS = int(os.environ.get("GOVCRM_THREAD_DAYS", "7"))
+# Peak-hour intake (ADR 0023): "on" answers a new request from the portal, Open311 (services of
+# type batch) and the REST API (with `Prefer: respond-async`) as soon as it is kept as a receipt;
+# the worker registers receipts in batches (govcrm/channels/receipts.py). Off: registered before
+# the answer.
+GOVCRM_INTAKE_RECEIPTS = os.environ.get("GOVCRM_INTAKE_RECEIPTS", "off").lower() in ("on", "1", "true", "yes")
 # Notification senders per channel: "console" (log only, for `make run`) or a real backend.
 GOVCRM_NOTIFY_BACKENDS = {
     "email": os.environ.get("GOVCRM_NOTIFY_EMAIL", "govcrm.notifications.backends.EmailBackend"),

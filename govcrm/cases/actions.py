@@ -115,6 +115,11 @@ def _validate(data: CaseInput) -> tuple[Category, Area | None]:
     return category, area
 
 
+def query_code_new() -> str:
+    """The six digits a citizen gives with the case number to track it."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
 def case_number_draw(now: dt.datetime | None = None) -> str:
     """The next case number of the day: YYYYMMDD + a 6-digit daily sequence.
 
@@ -163,13 +168,21 @@ def _notify(case: Case, event: CaseEvent) -> None:
     webhooks_for_case_event(case=case, event=event)
 
 
+def case_input_check(data: CaseInput) -> None:
+    """Refuse a new case that `case_register` would refuse for its content (ValidationFailed),
+    without writing anything: an intake acknowledged before registration is checked with this."""
+    _validate(data)
+
+
 def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = None,
-                  number: str | None = None, citizen: Citizen | None = None) -> Case:
+                  number: str | None = None, citizen: Citizen | None = None,
+                  query_code: str | None = None) -> Case:
     """Create a case from any channel, then dispatch it by rule or close it at first contact.
 
     `number`: drawn beforehand with `case_number_draw` by a caller that holds a transaction.
     `citizen`: the record the caller has already found or made in its transaction (then
     `data.citizen` is not looked up again).
+    `query_code`: given with the number to a citizen before registration (an intake receipt).
     """
     category, area = _validate(data)
     now = now or timezone.now()
@@ -182,7 +195,7 @@ def case_register(*, actor: Actor, data: CaseInput, now: dt.datetime | None = No
             citizen = citizen_find_or_create(data=data.citizen)
         case = Case(
             number=number,
-            query_code=f"{secrets.randbelow(10**6):06d}",
+            query_code=query_code or query_code_new(),
             case_type=data.case_type,
             urgency=data.urgency,
             category=category,

@@ -7,17 +7,18 @@ import json
 import re
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from govcrm.channels.queries import interactions_for_case
+from govcrm.channels.receipts import receipt_get, receipt_take_api, receipts_enabled
 from govcrm.citizens.actions import citizen_input_clean
 from govcrm.citizens.queries import citizen_view
 from govcrm.common.api import errors
-from govcrm.common.errors import Forbidden
+from govcrm.common.errors import Forbidden, NotFound
 from govcrm.common.reference import cached
 from govcrm.organization.models import Unit
 from govcrm.organization.queries import Actor, actor_for_user
@@ -276,17 +277,48 @@ def _input_from(payload: CaseIn) -> actions.CaseInput:
     )
 
 
-@router.post("/cases", response={200: CaseDetailOut, 201: CaseDetailOut, **errors(409, 422)})
-def create_case(request: HttpRequest, payload: CaseIn):
+class ReceiptOut(Schema):
+    """A registration accepted for later (`Prefer: respond-async` at peak hours, ADR 0023)."""
+
+    number: str = Field(..., description="The case number the case will have")
+    state: str = Field(..., description="pending (being registered), registered, failed")
+    received_at: dt.datetime
+    case_url: str | None = Field(None, description="The case, once registered")
+
+
+def _receipt_out(receipt) -> dict:
+    registered = receipt.case_id is not None
+    return {"number": receipt.number, "state": receipt.state, "received_at": receipt.received_at,
+            "case_url": f"/api/v1/cases/{receipt.number}" if registered else None}
+
+
+def _wants_async(request: HttpRequest) -> bool:
+    prefer = request.headers.get("Prefer", "")
+    return any(p.strip().split("=")[0].strip().lower() == "respond-async" for p in prefer.split(","))
+
+
+@router.post("/cases", response={200: CaseDetailOut, 201: CaseDetailOut, 202: ReceiptOut, **errors(409, 422)})
+def create_case(request: HttpRequest, payload: CaseIn, response: HttpResponse):
     """Register a case. With an `Idempotency-Key` header a retried POST returns the first case (200).
 
     Registering is intake: the hotline centre's working roles only, as in the console (403 otherwise).
+    With `Prefer: respond-async` (RFC 7240) and peak-hour receipts switched on
+    (GOVCRM_INTAKE_RECEIPTS), the request is checked, kept and answered 202 with the case number
+    it will have; `Location` names `GET /api/v1/receipts/{number}`, which tells when it is registered.
     """
     actor = actor_for_user(request.user)
     if actor.role not in CENTRE:
         raise Forbidden(_("Only hotline centre staff may register cases."))
     data = _input_from(payload)
     key = request.headers.get("Idempotency-Key")
+    if receipts_enabled() and _wants_async(request):
+        body = json.dumps(payload.dict(), sort_keys=True, ensure_ascii=False).encode()
+        done = receipt_take_api(actor=actor, data=data, key=key, scope=f"user:{request.user.pk}", body=body)
+        if not done.registered:
+            response["Location"] = f"/api/v1/receipts/{done.number}"
+            response["Preference-Applied"] = "respond-async"
+            return Status(202, _receipt_out(receipt_get(done.number)))
+        return Status(200, case_detail_out(queries.case_get(actor, done.number), actor))
     if key:
         body = json.dumps(payload.dict(), sort_keys=True, ensure_ascii=False).encode()
         case, created = actions.case_register_idempotent(
@@ -300,6 +332,18 @@ def create_case(request: HttpRequest, payload: CaseIn):
         return Status(201, case_detail_out(case, actor, new=True))
     case = queries.case_get(actor, case.number) if actor.is_centre and not created else case
     return Status(201 if created else 200, case_detail_out(case, actor))
+
+
+@router.get("/receipts/{number}", response={200: ReceiptOut, **errors(404)})
+def get_receipt(request: HttpRequest, number: str):
+    """A registration answered 202: pending, registered (then `case_url`), or failed."""
+    actor = actor_for_user(request.user)
+    if actor.role not in CENTRE:
+        raise Forbidden(_("Only hotline centre staff may register cases."))
+    receipt = receipt_get(number)
+    if receipt is None or receipt.kind != receipt.Kind.API:
+        raise NotFound(_("No receipt with this number."))
+    return _receipt_out(receipt)
 
 
 class CaseFilterIn(Schema):

@@ -102,11 +102,14 @@ def _open_case_of(citizen_id: int) -> Case | None:
     )
 
 
-def intake_receive(msg: IntakeMessage, *, checked: bool = False) -> IntakeResult:
+def intake_receive(msg: IntakeMessage, *, checked: bool = False, number: str | None = None,
+                   query_code: str | None = None, now: dt.datetime | None = None) -> IntakeResult:
     """Store one inbound contact (idempotently) and attach it to a new or existing case.
 
     `checked`: the caller has just looked its natural key up and found nothing (a race is still
     caught by the unique key below).
+    `number`, `query_code`, `now`: what a receipt promised (channels/receipts.py): a new case gets
+    that number and code, and its clocks start when the request was received.
     """
     found = None if checked else _existing(msg)
     if found:
@@ -115,7 +118,7 @@ def intake_receive(msg: IntakeMessage, *, checked: bool = False) -> IntakeResult
     # A contact that can only open a new case gets its number before the transaction, so the
     # day's counter row is not held while the rest is written (see cases.actions.case_number_draw).
     opens_case = msg.create_case and not msg.case_number and not msg.thread_to_open_case
-    number = case_number_draw() if opens_case else None
+    number = (number or case_number_draw()) if opens_case else None
     try:
         with transaction.atomic():
             citizen = citizen_find_or_create(data=msg.citizen) if msg.citizen else None
@@ -131,7 +134,7 @@ def intake_receive(msg: IntakeMessage, *, checked: bool = False) -> IntakeResult
                     urgency=msg.urgency, channel=msg.channel, title=msg.subject[:200], address=msg.address,
                     area=msg.area, lat=msg.lat, lon=msg.lon, language=msg.language,
                     data={"external_id": msg.external_id} if msg.external_id else {},
-                ), number=number, citizen=citizen)
+                ), number=number, citizen=citizen, query_code=query_code, now=now)
                 citizen = citizen or case.citizen
                 new_case = True
             interaction = fastsql.insert(Interaction(

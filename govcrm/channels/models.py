@@ -56,3 +56,51 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Receipt(models.Model):
+    """An intake acknowledged before it is registered (ADR 0023; GOVCRM_INTAKE_RECEIPTS=on).
+
+    The request is checked as for a direct registration, then kept here — its content encrypted,
+    as it holds personal data — with the case number and query code it will have, and answered.
+    The registrar job (`channels.receipts.receipts_register`) registers pending receipts in
+    batches through the same intake; the case then has the receipt's number, query code and time.
+    """
+
+    class Kind(models.TextChoices):
+        INTAKE = "intake", _("Channel intake")
+        API = "api", _("REST API")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Received, being registered")
+        REGISTERED = "registered", _("Registered")
+        FAILED = "failed", _("Could not be registered")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    natural_key = models.CharField(max_length=400, blank=True,
+                           help_text=_("The natural key (channel id, Idempotency-Key): a retry finds this receipt."))
+    number = models.CharField(_("case number"), max_length=20, unique=True)
+    query_code = models.CharField(max_length=6)
+    token = models.CharField(max_length=32, unique=True)
+    payload = models.TextField(help_text=_("The checked request, encrypted (citizens/crypto.py)."))
+    digest = models.CharField(max_length=64, blank=True, help_text=_("SHA-256 of a REST request's body."))
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField()
+    registered_at = models.DateTimeField(null=True, blank=True)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("intake receipt")
+        verbose_name_plural = _("intake receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "natural_key"], name="receipt_natural_key",
+                                    condition=~models.Q(natural_key="")),
+        ]
+        indexes = [models.Index(fields=["state", "id"], name="receipt_pending",
+                                condition=models.Q(state="pending"))]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.state})"

@@ -29,6 +29,7 @@ from django.utils.translation import pgettext
 from govcrm.cases.models import Case
 from govcrm.channels.intake import IntakeMessage, intake_key_used, intake_receive
 from govcrm.channels.models import Interaction
+from govcrm.channels.receipts import receipt_by_token, receipt_take, takes_receipt
 from govcrm.citizens.actions import CitizenInput, citizen_input_clean
 from govcrm.common.errors import ValidationFailed
 
@@ -122,7 +123,7 @@ def attributes_check(questions: list[ServiceQuestion], posted: dict[str, list[st
 
 @dataclass(frozen=True)
 class Submitted:
-    case: Case
+    case: Case | None  # None: kept as a receipt, answered with its token (service type batch)
     created: bool
     token: str
     account_id: str
@@ -143,9 +144,11 @@ def open311_request_submit(*, client: Open311Client, form: ServiceRequestForm, l
                                           external_id=external_id, case__isnull=False)
                .select_related("case").first()) if used else None
     if earlier is not None:
-        # A retry: answer as the first time, even if the service definition changed meanwhile.
-        return Submitted(case=earlier.case, created=False, token=(earlier.data or {}).get("token", ""),
-                         account_id=(earlier.data or {}).get("account_id", ""))
+        # A retry: answer as the first time, even if the service definition changed meanwhile
+        # (a request first kept as a receipt was answered with its token).
+        first_token = (earlier.data or {}).get("token", "")
+        return Submitted(case=None if receipt_by_token(first_token) else earlier.case, created=False,
+                         token=first_token, account_id=(earlier.data or {}).get("account_id", ""))
     category = queries.service_get(form.service_code)
     if category is None:
         raise Open311Error(404, _("service_code %(code)s was not found.") % {"code": form.service_code})
@@ -164,16 +167,27 @@ def open311_request_submit(*, client: Open311Client, form: ServiceRequestForm, l
                        ("account_id", form.account_id)):
         if value:
             data[key] = value
-    result = intake_receive(IntakeMessage(
+    msg = IntakeMessage(
         channel=CHANNEL, text=form.description or category.name, external_id=external_id,
         category=category.code, case_type=form.case_type, address=form.address_string, lat=form.lat,
         lon=form.lon, citizen=citizen, language=language, attachments=form.photos, data=data,
-    ), checked=not used)
+    )
+    if takes_receipt(msg):  # the service is of type batch: the answer is a token (ADR 0023)
+        done = receipt_take(msg, token=token)
+        return Submitted(case=None, created=done.created, token=done.token,
+                         account_id=form.account_id or "")
+    result = intake_receive(msg, checked=not used)
     if result.case is None:  # the natural key was taken by something that made no case
         raise bad(_("This request was already received, without a case."))
     stored = result.interaction.data or {}
     return Submitted(case=result.case, created=result.created, token=stored.get("token", token),
                      account_id=stored.get("account_id", ""))
+
+
+def receipt_notice() -> str:
+    """The answer's notice for a request kept as a receipt (service type batch)."""
+    return pgettext("open311 answer", "Received by the 12345 hotline; the case number follows from GET "
+                    "/tokens/{token} once it is registered, within minutes.")
 
 
 def service_notice(case: Case) -> str:

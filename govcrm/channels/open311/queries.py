@@ -28,6 +28,7 @@ from govcrm.cases.models import Case, CaseEvent, CaseType, Category
 from govcrm.cases.queries import active_categories
 from govcrm.cases.workflow import Status
 from govcrm.channels.models import Interaction
+from govcrm.channels.receipts import receipt_by_token, receipts_enabled
 from govcrm.common.reference import cached
 from govcrm.organization.models import Unit
 
@@ -94,7 +95,7 @@ def _service(category: Category, has_questions: bool) -> dict:
         "service_name": category.name,
         "description": " / ".join(c.name for c in path),
         "metadata": has_questions,
-        "type": "realtime",
+        "type": "batch" if receipts_enabled() else "realtime",  # batch: POST answers a token (ADR 0023)
         "keywords": _keywords(category.keywords),
         "group": path[0].name if len(path) > 1 else None,
     }
@@ -226,6 +227,10 @@ def public_case(number: str) -> Case | None:
 
 def token_get(token: str) -> dict | None:
     """The request a POST token stands for."""
+    receipt = receipt_by_token(token)
+    if receipt is not None and receipt.case_id is None:
+        # Received, being registered: no id yet (a client polls again); failed: not found.
+        return {"token": token} if receipt.state == receipt.State.PENDING else None
     found = (Interaction.objects.filter(channel=CHANNEL, direction=Interaction.Direction.INBOUND, data__token=token,
                                         case__isnull=False)
              .select_related("case").first()) if token else None

@@ -142,11 +142,15 @@ def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     client = _client(request, "create_request")
     form = inputs.service_request_form(request.POST, request.FILES)
     done = actions.open311_request_submit(client=client, form=form, language=translation.get_language())
-    answer = {
-        "service_request_id": done.case.number,
-        "service_notice": actions.service_notice(done.case),
-        "account_id": done.account_id or None,
-    }
+    if done.case is None:  # a receipt (service type batch): the id comes from GET /tokens/{token}
+        answer = {"token": done.token, "service_notice": actions.receipt_notice(),
+                  "account_id": done.account_id or None}
+    else:
+        answer = {
+            "service_request_id": done.case.number,
+            "service_notice": actions.service_notice(done.case),
+            "account_id": done.account_id or None,
+        }
     return render(fmt, "service_requests", [answer], status=201 if done.created else 200)
 
 

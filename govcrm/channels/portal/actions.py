@@ -25,7 +25,8 @@ from govcrm.cases.actions import case_transition
 from govcrm.cases.models import Case
 from govcrm.cases.queries import case_events
 from govcrm.cases.workflow import Status
-from govcrm.channels.intake import IntakeMessage, IntakeResult, channel_actor, intake_receive
+from govcrm.channels.intake import IntakeMessage, channel_actor, intake_receive
+from govcrm.channels.receipts import receipt_take, takes_receipt
 from govcrm.channels.uploads import CleanFile
 from govcrm.citizens.actions import CitizenInput
 from govcrm.common.errors import NotAllowed, NotFound
@@ -51,13 +52,20 @@ class PortalRequest:
     language: str = "zh-hans"
 
 
-def portal_request_submit(*, request: PortalRequest) -> IntakeResult:
-    """Store the request (once per submission token) and open its case."""
-    return intake_receive(IntakeMessage(
+def portal_request_submit(*, request: PortalRequest) -> str:
+    """Store the request (once per submission token) and open its case; returns the case number.
+
+    At peak (GOVCRM_INTAKE_RECEIPTS=on) a request without photos is kept as a receipt and its
+    case registered by the worker moments later, under the number answered now (ADR 0023).
+    """
+    msg = IntakeMessage(
         channel=CHANNEL, external_id=request.token, text=request.description, category=request.category,
         case_type=request.case_type, address=request.address, lat=request.lat, lon=request.lon,
         citizen=request.citizen, attachments=request.photos, language=request.language,
-    ))
+    )
+    if takes_receipt(msg):
+        return receipt_take(msg).number
+    return intake_receive(msg).case.number
 
 
 def _yes_no(value: bool | None) -> str:

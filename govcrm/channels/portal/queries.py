@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from govcrm.cases.models import Case, CaseEvent, CaseType
 from govcrm.cases.queries import case_events, case_list_for_citizen, category_tree
 from govcrm.cases.workflow import CloseReason, Status
+from govcrm.channels.models import Receipt
 from govcrm.organization.queries import unit_list
 
 FEEDBACK_NOTE = "citizen_feedback"
@@ -87,6 +88,19 @@ def case_for_tracking(number: str, code: str) -> Case | None:
     expected = case.query_code if case is not None else _DUMMY_CODE
     matches = hmac.compare_digest(expected.encode(), (code or "").strip().encode())
     return case if case is not None and matches else None
+
+
+def receipt_pending(number: str) -> Receipt | None:
+    """A request kept as a receipt and not registered yet (ADR 0023), by its case number."""
+    return Receipt.objects.filter(number=(number or "").strip()[:20], state=Receipt.State.PENDING).first()
+
+
+def receipt_for_tracking(number: str, code: str) -> Receipt | None:
+    """The pending receipt with this number if `code` is its query code, else None."""
+    receipt = receipt_pending(number)
+    expected = receipt.query_code if receipt is not None else _DUMMY_CODE
+    matches = hmac.compare_digest(expected.encode(), (code or "").strip().encode())
+    return receipt if receipt is not None and matches else None
 
 
 def case_for_session(number: str) -> Case | None:

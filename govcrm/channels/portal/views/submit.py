@@ -28,7 +28,7 @@ from govcrm.knowledge.actions import selfservice_request_sent
 
 from ..actions import portal_request_submit
 from ..forms import RequestForm
-from ..queries import case_for_session, category_groups
+from ..queries import case_for_session, category_groups, receipt_pending
 from ..signin import signed_in_identity
 from .session import is_known, remember
 
@@ -79,15 +79,15 @@ def index(request):
     form = RequestForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            result = portal_request_submit(request=form.portal_request())
+            number = portal_request_submit(request=form.portal_request())
         except DomainError as err:
             apply_error(form, err, RequestForm.ERROR_FIELDS)
         else:
-            remember(request, result.case.number)
+            remember(request, number)
             # The knowledge articles offered while the citizen wrote did not answer the request.
             selfservice_request_sent(token=form.cleaned_data["token"], article_ids=request.POST.getlist("kb_offered"),
                                      query=form.cleaned_data["description"], language=get_language())
-            return redirect("portal:submitted", number=result.case.number)
+            return redirect("portal:submitted", number=number)
     context = {"form": form, "photos_lost": bool(request.FILES.getlist("photos")),
                "error": _("Your request was not sent. Please correct the fields marked below.")}
     return render(request, "portal/index.html", context, status=422)
@@ -111,7 +111,7 @@ def categories(request):
 def submitted(request, number: str):
     if not is_known(request, number):
         raise Http404
-    case = case_for_session(number)
+    case = case_for_session(number) or receipt_pending(number)  # a receipt: registered in a moment
     if case is None:
         raise Http404
     remember(request, number)

@@ -26,6 +26,8 @@ from ..queries import (
     case_for_tracking,
     cases_for_session,
     cases_of_citizen,
+    receipt_for_tracking,
+    receipt_pending,
     status_label,
     tracking_for,
 )
@@ -50,7 +52,8 @@ def track(request):
         return _too_many(request, form)
     if not form.is_valid():
         return render(request, "portal/track.html", {"form": form}, status=422)
-    case = case_for_tracking(form.cleaned_data["number"], form.cleaned_data["code"])
+    number, code = form.cleaned_data["number"], form.cleaned_data["code"]
+    case = case_for_tracking(number, code) or receipt_for_tracking(number, code)
     if case is None:
         throttle.tracking_failed(address)
         context = {"form": form, "error": _("No request matches this case number and query code. "
@@ -82,6 +85,9 @@ def _proved_case(request, number: str):
 def case_detail(request, number: str):
     case = _may_see(request, number)
     if case is None:
+        receipt = receipt_pending(number) if is_known(request, number) else None
+        if receipt is not None:  # kept at a peak, registered by the worker in a moment (ADR 0023)
+            return render(request, "portal/received.html", {"receipt": receipt})
         return redirect(f"{reverse('portal:track')}?{urlencode({'number': number[:20]})}")
     return render(request, "portal/case.html", {
         "t": tracking_for(case), "feedback_form": FeedbackForm(), "reopen_form": ReopenForm(),

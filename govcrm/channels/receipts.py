@@ -1,0 +1,271 @@
+"""Intakes acknowledged before they are registered, for peak hours (ADR 0023).
+
+With GOVCRM_INTAKE_RECEIPTS=on, the portal, Open311 (services of type `batch`) and the REST API
+(when the caller sends `Prefer: respond-async`) answer a new request as soon as it is kept:
+
+Rules:
+- A request is checked exactly as a direct registration checks it (`case_input_check`): bad
+  input is refused in the caller's format and nothing is stored.
+- It is kept as one `Receipt` row — its content encrypted — with the case number and query code
+  it will have, in one transaction with the registrar's job, and only then answered. An
+  acknowledged request is therefore never lost: the receipt is committed before the answer.
+- Its natural key (the channel's id, the REST Idempotency-Key) is unique among receipts, and a
+  key already registered directly is found too: a retried request is never doubled.
+- Only a contact that opens a new case and brings no files takes a receipt; anything else
+  (a reply to a case, a photo) is registered directly, as without receipts.
+- `receipts_register` registers pending receipts in batches (rows locked with SKIP LOCKED, so
+  several workers share them) through the same intake as a direct registration, each in a
+  savepoint: the case gets the receipt's number, query code and received time (its clocks start
+  then). A category withdrawn meanwhile does not lose the request: it is registered unclassified
+  for the dispatcher. A receipt that fails for another reason stays pending and is tried again by
+  the next batch (the periodic job is the sweep); after MAX_ATTEMPTS it is marked failed and
+  logged as an error for the operator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govcrm.cases.actions import (
+    CaseInput,
+    case_input_check,
+    case_number_draw,
+    case_register,
+    query_code_new,
+)
+from govcrm.cases.models import Case, IdempotencyRecord
+from govcrm.citizens import crypto
+from govcrm.citizens.actions import CitizenInput
+from govcrm.common import fastsql
+from govcrm.common.errors import NotAllowed, ValidationFailed
+from govcrm.common.jobs import enqueue_on_commit
+from govcrm.organization.queries import Actor
+
+from .intake import UNCLASSIFIED, IntakeMessage, _interaction_id, intake_receive
+from .models import Interaction, Receipt
+
+logger = logging.getLogger(__name__)
+
+BATCH = 50  # receipts registered in one transaction
+MAX_ATTEMPTS = 5
+
+
+def receipts_enabled() -> bool:
+    return settings.GOVCRM_INTAKE_RECEIPTS
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """What the caller answers: the number and query code the case has or will have."""
+
+    number: str
+    query_code: str
+    token: str
+    created: bool  # False: a retry of a request kept (or registered) already
+    registered: bool
+
+
+def takes_receipt(msg: IntakeMessage) -> bool:
+    """Whether this contact may be acknowledged before registration (a new case, no files)."""
+    return (receipts_enabled() and msg.create_case and not msg.case_number and not msg.thread_to_open_case
+            and not msg.attachments)
+
+
+# --- keeping a receipt ------------------------------------------------------------------------------
+
+
+def _seal(payload: dict) -> str:
+    return crypto.encrypt(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+
+
+def _unseal(receipt: Receipt) -> dict:
+    return json.loads(crypto.decrypt(receipt.payload))
+
+
+def _acknowledged(receipt: Receipt, *, created: bool) -> Acknowledged:
+    return Acknowledged(number=receipt.number, query_code=receipt.query_code, token=receipt.token,
+                        created=created, registered=receipt.state == Receipt.State.REGISTERED)
+
+
+def _by_key(kind: str, key: str) -> Receipt | None:
+    return fastsql.fetch_one(Receipt, "WHERE kind = %s AND natural_key = %s", [kind, key])
+
+
+def _keep(receipt: Receipt) -> Receipt | None:
+    """Insert the receipt and its registrar job in one commit; None if its key raced in first."""
+    from .tasks import register_receipts
+
+    try:
+        with transaction.atomic():
+            fastsql.insert(receipt)
+            enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
+    except IntegrityError:
+        if receipt.natural_key and _by_key(receipt.kind, receipt.natural_key) is not None:
+            return None
+        raise
+    return receipt
+
+
+def _new_receipt(*, kind: str, channel: str, key: str, payload: dict, digest: str = "", token: str = "") -> Receipt:
+    return Receipt(kind=kind, channel=channel, natural_key=key, number=case_number_draw(), query_code=query_code_new(),
+                   token=token or uuid.uuid4().hex, payload=_seal(payload), digest=digest, received_at=timezone.now())
+
+
+def _case_input(msg: IntakeMessage) -> CaseInput:
+    return CaseInput(category=msg.category or UNCLASSIFIED, case_type=msg.case_type, description=msg.text,
+                     urgency=msg.urgency, channel=msg.channel, title=msg.subject[:200], address=msg.address,
+                     area=msg.area, lat=msg.lat, lon=msg.lon, language=msg.language)
+
+
+def receipt_take(msg: IntakeMessage, *, token: str = "") -> Acknowledged:
+    """Check a channel's new contact and keep it as a receipt (see `takes_receipt`); `token`: the
+    one the channel answers with (Open311), else a new one."""
+    case_input_check(_case_input(msg))
+    key = f"{msg.channel}:{msg.external_id}" if msg.external_id else ""
+    if key:
+        found = _by_key(Receipt.Kind.INTAKE, key)
+        if found is not None:
+            return _acknowledged(found, created=False)
+        interaction_id = _interaction_id(msg.channel, msg.external_id)
+        if interaction_id is not None:  # registered directly before receipts were switched on
+            case = Interaction.objects.select_related("case").get(pk=interaction_id).case
+            if case is not None:
+                return Acknowledged(case.number, case.query_code, "", created=False, registered=True)
+    payload = dataclasses.asdict(dataclasses.replace(msg, attachments=()))
+    receipt = _keep(_new_receipt(kind=Receipt.Kind.INTAKE, channel=msg.channel, key=key, payload=payload,
+                                 token=token))
+    if receipt is None:
+        return _acknowledged(_by_key(Receipt.Kind.INTAKE, key), created=False)
+    return _acknowledged(receipt, created=True)
+
+
+def receipt_take_api(*, actor: Actor, data: CaseInput, key: str | None, scope: str, body: bytes) -> Acknowledged:
+    """Check a REST registration and keep it as a receipt; the Idempotency-Key works as for a
+    direct registration (the same key with another body is refused)."""
+    case_input_check(data)
+    digest = hashlib.sha256(body).hexdigest()
+    full_key = ""
+    if key:
+        if len(key) > 200:
+            message = _("The Idempotency-Key is longer than 200 characters.")
+            raise ValidationFailed(message, details={"Idempotency-Key": message})
+        full_key = f"{scope}:{key}"
+        found = _by_key(Receipt.Kind.API, full_key) or None
+        record = None if found is not None else fastsql.row(
+            'SELECT request_hash, case_id FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s', [scope, key])
+        if found is not None or record is not None:
+            if (found.digest if found is not None else record[0]) != digest:
+                raise NotAllowed(_("This Idempotency-Key was already used for a different request."),
+                                 code="idempotency_conflict")
+            if found is not None:
+                return _acknowledged(found, created=False)
+            case = Case.objects.get(pk=record[1])
+            return Acknowledged(case.number, case.query_code, "", created=False, registered=True)
+    payload = {"actor": dataclasses.asdict(actor), "case": dataclasses.asdict(data), "key": key or "",
+               "scope": scope}
+    receipt = _keep(_new_receipt(kind=Receipt.Kind.API, channel=data.channel, key=full_key, payload=payload,
+                                 digest=digest))
+    if receipt is None:
+        return receipt_take_api(actor=actor, data=data, key=key, scope=scope, body=body)
+    return _acknowledged(receipt, created=True)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def receipt_get(number: str) -> Receipt | None:
+    return Receipt.objects.filter(number=number).first() if number else None
+
+
+def receipt_by_token(token: str) -> Receipt | None:
+    return Receipt.objects.filter(token=token).first() if token else None
+
+
+# --- registering ------------------------------------------------------------------------------------
+
+
+def _message(payload: dict) -> IntakeMessage:
+    citizen = payload.pop("citizen", None)
+    payload["attachments"] = ()
+    return IntakeMessage(**payload, citizen=CitizenInput(**citizen) if citizen else None)
+
+
+def _register_intake(receipt: Receipt, payload: dict) -> Case:
+    msg = _message(payload)
+    try:
+        with transaction.atomic():
+            result = intake_receive(msg, number=receipt.number, query_code=receipt.query_code,
+                                    now=receipt.received_at)
+    except ValidationFailed:  # e.g. its category was withdrawn after the answer: the dispatcher classifies it
+        result = intake_receive(dataclasses.replace(msg, category=UNCLASSIFIED, area=None), number=receipt.number,
+                                query_code=receipt.query_code, now=receipt.received_at)
+    return result.case
+
+
+def _register_api(receipt: Receipt, payload: dict) -> Case:
+    actor = Actor(**payload["actor"])
+    raw = payload["case"]
+    citizen = raw.pop("citizen", None)
+    data = CaseInput(**raw, citizen=CitizenInput(**citizen) if citizen else None)
+    try:
+        with transaction.atomic():
+            case = case_register(actor=actor, data=data, number=receipt.number, query_code=receipt.query_code,
+                                 now=receipt.received_at)
+    except ValidationFailed:
+        case = case_register(actor=actor, data=dataclasses.replace(data, category=UNCLASSIFIED, area=None),
+                             number=receipt.number, query_code=receipt.query_code, now=receipt.received_at)
+    if payload["key"]:
+        fastsql.insert(IdempotencyRecord(key=payload["key"], scope=payload["scope"], request_hash=receipt.digest,
+                                         case=case))
+    return case
+
+
+def _register(receipt: Receipt) -> Case:
+    existing = Case.objects.filter(number=receipt.number).first()
+    if existing is not None:  # registered by an earlier batch whose mark was lost: never twice
+        return existing
+    payload = _unseal(receipt)
+    return (_register_api if receipt.kind == Receipt.Kind.API else _register_intake)(receipt, payload)
+
+
+def receipts_register(limit: int = BATCH) -> int:
+    """Register up to `limit` pending receipts in one transaction; returns how many were registered."""
+    done = 0
+    with transaction.atomic():
+        batch = list(Receipt.objects.select_for_update(skip_locked=True)
+                     .filter(state=Receipt.State.PENDING).order_by("id")[:limit])
+        for receipt in batch:
+            try:
+                with transaction.atomic():
+                    case = _register(receipt)
+            except Exception as err:  # kept pending (or failed) with the reason, never lost
+                receipt.attempts += 1
+                receipt.error = f"{type(err).__name__}: {err}"[:2000]
+                if receipt.attempts >= MAX_ATTEMPTS:
+                    receipt.state = Receipt.State.FAILED
+                    logger.error("intake receipt %s could not be registered: %s", receipt.number, receipt.error)
+                else:
+                    logger.warning("intake receipt %s not registered yet: %s", receipt.number, receipt.error)
+                receipt.save(update_fields=["attempts", "error", "state"])
+                continue
+            receipt.state = Receipt.State.REGISTERED
+            receipt.case = case
+            receipt.registered_at = timezone.now()
+            receipt.error = ""
+            receipt.save(update_fields=["state", "case", "registered_at", "error"])
+            done += 1
+    return done
+
+
+def receipts_pending() -> int:
+    return Receipt.objects.filter(state=Receipt.State.PENDING).count()

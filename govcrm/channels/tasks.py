@@ -1,0 +1,23 @@
+"""Background jobs of the channels: registering intake receipts (channels/receipts.py)."""
+
+from django_tasks import task
+
+from .receipts import BATCH, receipts_register
+
+MAX_BATCHES = 20  # one job registers at most this many batches; the next job (or the sweep) goes on
+
+
+@task()
+def register_receipts() -> int:
+    """Register pending intake receipts, a batch per transaction, until none is left.
+
+    Every receipt enqueues this job; most of them find the work done by an earlier one and
+    return at once. Also the periodic sweep for receipts whose job was lost (ADR 0012).
+    """
+    total = 0
+    for _batch in range(MAX_BATCHES):
+        done = receipts_register(BATCH)
+        total += done
+        if done < BATCH:
+            break
+    return total

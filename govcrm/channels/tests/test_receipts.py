@@ -1,0 +1,203 @@
+"""Peak-hour receipts (ADR 0023): answered when kept, registered by the worker, never lost or doubled."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+
+from govcrm.cases.models import Case, Category, IdempotencyRecord
+from govcrm.cases.tests.factories import LEAF, dispatch_rule
+from govcrm.channels import receipts
+from govcrm.channels.models import Interaction, Receipt
+from govcrm.channels.open311.actions import open311_client_create
+from govcrm.channels.tasks import register_receipts
+from govcrm.citizens.models import Citizen
+
+pytestmark = pytest.mark.django_db
+FORM = "application/x-www-form-urlencoded; charset=utf-8"
+PHONE = "13800138000"
+
+
+@pytest.fixture
+def peak(settings):
+    settings.GOVCRM_INTAKE_RECEIPTS = True
+
+
+def portal_form(**over) -> dict:
+    data = {"token": str(uuid.uuid4()), "category": LEAF, "case_type": "complaint",
+            "description": "和平街12号门口的路灯坏了三天，晚上很黑。", "address": "和平街12号", "lat": "", "lon": "",
+            "name": "王五", "phone": PHONE, "email": ""}
+    data.update(over)
+    return data
+
+
+def shown_keys(response) -> tuple[str, str]:
+    html = response.content.decode()
+    return (re.search(r'id="case-number">(\d+)<', html).group(1), re.search(r'id="query-code">(\d+)<', html).group(1))
+
+
+def test_portal_request_is_answered_from_its_receipt_then_registered_as_promised(city, peak):
+    dispatch_rule(LEAF, city.street1, None)
+    browser = Client()
+    form = portal_form()
+    response = browser.post("/", form, follow=True)
+    assert response.status_code == 200
+    number, code = shown_keys(response)
+    # Kept, not registered: the receipt holds the request, encrypted; no case, no citizen yet.
+    receipt = Receipt.objects.get()
+    assert (receipt.number, receipt.query_code, receipt.state) == (number, code, "pending")
+    assert PHONE not in receipt.payload and "路灯" not in receipt.payload
+    assert Case.objects.count() == 0 and Citizen.objects.count() == 0
+    # The citizen can follow it at once: the case page says it is being registered.
+    page = browser.get(f"/track/{number}/")
+    assert page.status_code == 200 and 'id="receipt-state"' in page.content.decode()
+    # A double click: the same answer, nothing more kept.
+    again = browser.post("/", form)
+    assert again.status_code == 302 and number in again["Location"]
+    assert Receipt.objects.count() == 1
+
+    assert register_receipts.call() == 1
+    case = Case.objects.get()
+    assert (case.number, case.query_code, case.channel) == (number, code, "portal")
+    # Its clocks start when the request was received (the register event's time), not when the worker got to it.
+    assert case.events.get(action="register").at == receipt.received_at
+    assert case.lead_unit == city.street1 and case.status == "dispatched"
+    assert case.citizen.name == "王五"
+    assert Interaction.objects.get(case=case).external_id == form["token"]
+    receipt.refresh_from_db()
+    assert receipt.state == "registered" and receipt.case == case
+    assert 'id="receipt-state"' not in browser.get(f"/track/{number}/").content.decode()
+    # Registering again (a second worker, a re-run job) doubles nothing.
+    assert receipts.receipts_register() == 0
+    assert Case.objects.count() == 1 and Interaction.objects.count() == 1
+    assert browser.post("/", form)["Location"].endswith(f"/submitted/{number}/")
+
+
+def test_portal_tracking_finds_a_pending_receipt_by_number_and_code(city, peak):
+    number, code = shown_keys(Client().post("/", portal_form(), follow=True))
+    other = Client()
+    wrong = other.post("/track/", {"number": number, "code": "000000" if code != "000000" else "111111"})
+    assert wrong.status_code == 404
+    right = other.post("/track/", {"number": number, "code": code}, follow=True)
+    assert right.status_code == 200 and 'id="receipt-state"' in right.content.decode()
+
+
+def test_bad_input_gets_its_error_and_keeps_nothing(city, peak):
+    response = Client().post("/", portal_form(category="urban.lighting"))  # not a leaf
+    assert response.status_code == 422
+    assert Receipt.objects.count() == 0 and Case.objects.count() == 0
+
+
+def test_open311_batch_service_answers_a_token_then_the_id(city, peak):
+    _client, key = open311_client_create(name="fixmystreet")
+    web = Client()
+    services = json.loads(web.get("/open311/v2/services.json").content)
+    assert {s["type"] for s in services} == {"batch"}
+    fields = {"api_key": key, "service_code": LEAF, "description": "路灯不亮", "lat": "39.915", "long": "116.404",
+              "phone": PHONE}
+    response = web.post("/open311/v2/requests.json", urlencode(fields), content_type=FORM)
+    assert response.status_code == 201, response.content
+    (answer,) = json.loads(response.content)
+    assert set(answer) >= {"token", "service_notice"} and "service_request_id" not in answer
+    token = answer["token"]
+    assert json.loads(web.get(f"/open311/v2/tokens/{token}.json").content) == [{"token": token}]
+    retry = web.post("/open311/v2/requests.json", urlencode(fields), content_type=FORM)
+    assert retry.status_code == 200 and json.loads(retry.content)[0]["token"] == token
+    assert Receipt.objects.count() == 1
+
+    register_receipts.call()
+    case = Case.objects.get()
+    assert json.loads(web.get(f"/open311/v2/tokens/{token}.json").content) == [
+        {"service_request_id": case.number, "token": token}]
+    after = web.post("/open311/v2/requests.json", urlencode(fields), content_type=FORM)
+    assert json.loads(after.content)[0]["token"] == token and Case.objects.count() == 1
+
+
+def test_rest_respond_async_is_202_with_a_receipt_to_poll(city, peak, api_client_for):
+    client = api_client_for("agent")
+    body = {"category": LEAF, "case_type": "inquiry", "description": "请问办证时间",
+            "citizen": {"name": "李四", "phone": PHONE}}
+
+    def post(payload, **headers):
+        return client.post("/api/v1/cases", data=json.dumps(payload), content_type="application/json",
+                           headers={"Prefer": "respond-async", **headers})
+
+    first = post(body, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == 202, first.content
+    assert first["Preference-Applied"] == "respond-async"
+    number = first.json()["number"]
+    assert first["Location"] == f"/api/v1/receipts/{number}"
+    assert client.get(first["Location"]).json()["state"] == "pending"
+    assert post(body, **{"Idempotency-Key": "k-1"}).json()["number"] == number
+    assert post({**body, "description": "别的"}, **{"Idempotency-Key": "k-1"}).status_code == 409
+    assert post({**body, "case_type": "nonsense"}).status_code == 422
+    assert Receipt.objects.count() == 1
+
+    register_receipts.call()
+    polled = client.get(f"/api/v1/receipts/{number}").json()
+    assert polled["state"] == "registered" and polled["case_url"] == f"/api/v1/cases/{number}"
+    case = Case.objects.get(number=number)
+    assert case.registered_by.username == "agent" and case.citizen.name == "李四"
+    assert IdempotencyRecord.objects.get(key="k-1").case == case
+    retried = post(body, **{"Idempotency-Key": "k-1"})
+    assert retried.status_code == 200 and retried.json()["number"] == number
+    # Without the preference the API registers at once, as always.
+    direct = client.post("/api/v1/cases", data=json.dumps(body), content_type="application/json")
+    assert direct.status_code == 201 and Case.objects.count() == 2
+
+
+def test_receipts_are_off_by_default(city, api_client_for):
+    response = Client().post("/", portal_form(), follow=True)
+    assert response.status_code == 200 and Receipt.objects.count() == 0 and Case.objects.count() == 1
+    client = api_client_for("agent")
+    r = client.post("/api/v1/cases", data=json.dumps({"category": LEAF, "case_type": "inquiry", "description": "问"}),
+                    content_type="application/json", headers={"Prefer": "respond-async"})
+    assert r.status_code == 201
+
+
+def test_a_category_withdrawn_before_registration_is_registered_unclassified(city, peak):
+    number, _code = shown_keys(Client().post("/", portal_form(), follow=True))
+    Category.objects.filter(code=LEAF).update(active=False)
+    from govcrm.common.reference import invalidate
+
+    invalidate()
+    register_receipts.call()
+    assert Case.objects.get(number=number).category.code == "other.general.unclassified"
+
+
+def test_a_failing_registration_stays_pending_and_is_retried(city, peak, monkeypatch):
+    number, _code = shown_keys(Client().post("/", portal_form(), follow=True))
+    second, _ = shown_keys(Client().post("/", portal_form(description="第二件事"), follow=True))
+
+    real = receipts._register
+
+    def flaky(receipt):
+        if receipt.number == number:
+            raise RuntimeError("database hiccup")
+        return real(receipt)
+
+    monkeypatch.setattr(receipts, "_register", flaky)
+    assert receipts.receipts_register() == 1  # the other one is not held back
+    kept = Receipt.objects.get(number=number)
+    assert kept.state == "pending" and kept.attempts == 1 and "hiccup" in kept.error
+    assert not Case.objects.filter(number=number).exists() and Case.objects.filter(number=second).exists()
+    for _ in range(receipts.MAX_ATTEMPTS - 1):
+        receipts.receipts_register()
+    assert Receipt.objects.get(number=number).state == "failed"
+    monkeypatch.setattr(receipts, "_register", real)
+    Receipt.objects.filter(number=number).update(state="pending", attempts=0)  # the operator's retry
+    assert receipts.receipts_register() == 1 and Case.objects.filter(number=number).exists()
+
+
+def test_each_receipt_queues_the_registrar_in_its_own_commit(city, peak, settings):
+    """On the database task backend the job is a row of the receipt's own transaction."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "govcrm.common.jobs.DatabaseBackend"}}
+    Client().post("/", portal_form())
+    assert DBTaskResult.objects.filter(task_path="govcrm.channels.tasks.register_receipts").count() == 1
