@@ -18,8 +18,10 @@ Rules:
   savepoint: the case gets the receipt's number, query code and received time (its clocks start
   then). A category withdrawn meanwhile does not lose the request: it is registered unclassified
   for the dispatcher. A receipt that fails for another reason stays pending and is tried again by
-  the next batch (the periodic job is the sweep); after MAX_ATTEMPTS it is marked failed and
-  logged as an error for the operator.
+  the next batch (the periodic job, every 15 s, is the sweep); after MAX_ATTEMPTS it is marked
+  failed and logged as an error for the operator.
+- One registrar job per receipt, except on the database task backend while one is still waiting:
+  a job registers batches until none is pending.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from govcrm.citizens import crypto
 from govcrm.citizens.actions import CitizenInput
 from govcrm.common import fastsql
 from govcrm.common.errors import NotAllowed, ValidationFailed
-from govcrm.common.jobs import enqueue_on_commit
+from govcrm.common.jobs import enqueue_on_commit, in_transaction_enqueue
 from govcrm.organization.queries import Actor
 
 from .intake import UNCLASSIFIED, IntakeMessage, _interaction_id, intake_receive
@@ -101,6 +103,18 @@ def _by_key(kind: str, key: str) -> Receipt | None:
     return fastsql.fetch_one(Receipt, "WHERE kind = %s AND natural_key = %s", [kind, key])
 
 
+REGISTRAR = "govcrm.channels.tasks.register_receipts"
+_WAITING = ("SELECT 1 FROM django_tasks_database_dbtaskresult "
+            "WHERE status = 'READY' AND task_path = %s LIMIT 1")
+
+
+def _registrar_waiting() -> bool:
+    """On the database task backend: a registrar job is queued and not started, so it will find
+    this receipt. At 200 receipts a second a job each would cost the worker more than the work;
+    the rare receipt committed just as that job starts waits for the next one, or the sweep."""
+    return in_transaction_enqueue() and fastsql.value(_WAITING, [REGISTRAR]) is not None
+
+
 def _keep(receipt: Receipt) -> Receipt | None:
     """Insert the receipt and its registrar job in one commit; None if its key raced in first."""
     from .tasks import register_receipts
@@ -108,7 +122,8 @@ def _keep(receipt: Receipt) -> Receipt | None:
     try:
         with transaction.atomic():
             fastsql.insert(receipt)
-            enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
+            if not _registrar_waiting():
+                enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
     except IntegrityError:
         if receipt.natural_key and _by_key(receipt.kind, receipt.natural_key) is not None:
             return None

@@ -194,10 +194,17 @@ def test_a_failing_registration_stays_pending_and_is_retried(city, peak, monkeyp
     assert receipts.receipts_register() == 1 and Case.objects.filter(number=number).exists()
 
 
-def test_each_receipt_queues_the_registrar_in_its_own_commit(city, peak, settings):
+def test_a_receipt_queues_the_registrar_in_its_own_commit_unless_one_waits(city, peak, settings):
     """On the database task backend the job is a row of the receipt's own transaction."""
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "govcrm.common.jobs.DatabaseBackend"}}
+    jobs = DBTaskResult.objects.filter(task_path="govcrm.channels.tasks.register_receipts")
     Client().post("/", portal_form())
-    assert DBTaskResult.objects.filter(task_path="govcrm.channels.tasks.register_receipts").count() == 1
+    assert jobs.count() == 1
+    Client().post("/", portal_form())  # the waiting job will find this one too: no second job
+    assert jobs.count() == 1 and Receipt.objects.count() == 2
+    jobs.update(status="RUNNING")  # once it has started, the next receipt queues another
+    Client().post("/", portal_form())
+    assert jobs.count() == 2
+    assert register_receipts.call() == 3

@@ -105,6 +105,8 @@ API_ROWS = [
     api("POST /api/v1/cases", "/api/v1/cases",                                      "401 401 403 | 201 201 201 403 201 | 403 403 403 403 403 403",  # noqa: E501
         body={"category": "urban.lighting.out", "case_type": "complaint", "description": "路灯坏了",
               "area": "d1s1g1"}),
+    # A registration answered 202 (peak-hour receipts): polled by the roles that may register; N has none.
+    api("GET /api/v1/receipts/{number}", "/api/v1/receipts/{N}",                    "401 401 403 | 404 404 404 403 404 | 403 403 403 403 403 403"),  # noqa: E501
     api("POST /api/v1/cases/{number}/actions/{action}", "/api/v1/cases/{S}/actions/accept",
         #                                                                            anon cit nost | agt dsp sup ana adm | urb dmg sth st2 wat oth  # noqa: E501
         "401 401 403 | 403 403 403 403 403 | 404 200 200 404 404 404", body={}),

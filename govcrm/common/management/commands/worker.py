@@ -42,7 +42,7 @@ OUTAGE_PAUSE = 5  # seconds between attempts while the database cannot be reache
 PERIODIC: dict[str, int] = {
     "govcrm.cases.tasks.check_deadlines": 300,
     # intake receipts whose registrar job was lost (channels/receipts.py, ADR 0023)
-    "govcrm.channels.tasks.register_receipts": 60,
+    "govcrm.channels.tasks.register_receipts": 15,
     "govcrm.notifications.tasks.sweep_notifications": settings.GOVCRM_NOTIFY_SWEEP_SECONDS,
     # webhook retries after back-off, lost enqueues and missed application events (integration)
     "govcrm.integration.tasks.sweep_webhooks": webhook_conf.get("GOVCRM_WEBHOOK_SWEEP_SECONDS"),
