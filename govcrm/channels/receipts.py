@@ -121,6 +121,9 @@ def _keep(receipt: Receipt) -> Receipt | None:
 
     try:
         with transaction.atomic():
+            # Drawn in the receipt's own commit: the day's counter row is held for two short
+            # statements only (see case_number_draw), and a receipt costs one commit.
+            receipt.number = case_number_draw()
             fastsql.insert(receipt)
             if not _registrar_waiting():
                 enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
@@ -132,7 +135,7 @@ def _keep(receipt: Receipt) -> Receipt | None:
 
 
 def _new_receipt(*, kind: str, channel: str, key: str, payload: dict, digest: str = "", token: str = "") -> Receipt:
-    return Receipt(kind=kind, channel=channel, natural_key=key, number=case_number_draw(), query_code=query_code_new(),
+    return Receipt(kind=kind, channel=channel, natural_key=key, query_code=query_code_new(),
                    token=token or uuid.uuid4().hex, payload=_seal(payload), digest=digest, received_at=timezone.now())
 
 
@@ -142,16 +145,17 @@ def _case_input(msg: IntakeMessage) -> CaseInput:
                      area=msg.area, lat=msg.lat, lon=msg.lon, language=msg.language)
 
 
-def receipt_take(msg: IntakeMessage, *, token: str = "") -> Acknowledged:
+def receipt_take(msg: IntakeMessage, *, token: str = "", checked: bool = False) -> Acknowledged:
     """Check a channel's new contact and keep it as a receipt (see `takes_receipt`); `token`: the
-    one the channel answers with (Open311), else a new one."""
+    one the channel answers with (Open311), else a new one; `checked`: the caller has just found
+    no contact stored directly under its natural key."""
     case_input_check(_case_input(msg))
     key = f"{msg.channel}:{msg.external_id}" if msg.external_id else ""
     if key:
         found = _by_key(Receipt.Kind.INTAKE, key)
         if found is not None:
             return _acknowledged(found, created=False)
-        interaction_id = _interaction_id(msg.channel, msg.external_id)
+        interaction_id = None if checked else _interaction_id(msg.channel, msg.external_id)
         if interaction_id is not None:  # registered directly before receipts were switched on
             case = Interaction.objects.select_related("case").get(pk=interaction_id).case
             if case is not None:

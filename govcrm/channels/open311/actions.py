@@ -173,7 +173,7 @@ def open311_request_submit(*, client: Open311Client, form: ServiceRequestForm, l
         lon=form.lon, citizen=citizen, language=language, attachments=form.photos, data=data,
     )
     if takes_receipt(msg):  # the service is of type batch: the answer is a token (ADR 0023)
-        done = receipt_take(msg, token=token)
+        done = receipt_take(msg, token=token, checked=not used)
         return Submitted(case=None, created=done.created, token=done.token,
                          account_id=form.account_id or "")
     result = intake_receive(msg, checked=not used)

@@ -29,6 +29,7 @@ from govcrm.cases.queries import active_categories
 from govcrm.cases.workflow import Status
 from govcrm.channels.models import Interaction
 from govcrm.channels.receipts import receipt_by_token, receipts_enabled
+from govcrm.common import fastsql
 from govcrm.common.reference import cached
 from govcrm.organization.models import Unit
 
@@ -56,7 +57,8 @@ def client_by_key(api_key: str) -> Open311Client | None:
     """The active client holding this api_key, or None."""
     if not api_key:
         return None
-    return Open311Client.objects.filter(key_digest=key_digest(api_key), active=True).first()
+    # On every POST: one plain statement (common/fastsql.py).
+    return fastsql.fetch_one(Open311Client, "WHERE key_digest = %s AND active", [key_digest(api_key)])
 
 
 # --- services ---------------------------------------------------------------------------------------
