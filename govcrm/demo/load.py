@@ -176,8 +176,10 @@ class PostgresWriter:
                 cursor.execute(sql)
             if self.replica:
                 cursor.execute("SET session_replication_role = DEFAULT")
-            cursor.execute("ANALYZE cases_case")
-            cursor.execute("ANALYZE cases_caseevent")
+            # Every table the load wrote, not only the cases: with statistics of empty tables the
+            # planner nests loops over 100,000 citizens (the identity matching ran for minutes where
+            # autovacuum is off or has not come round yet).
+            cursor.execute("ANALYZE")
             cursor.execute("SET synchronous_commit = on")
 
 
