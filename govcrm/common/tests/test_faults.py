@@ -66,7 +66,7 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "pos
 INVENTORY = f"""
 import json, re
 from govcrm.cases.models import Case, CaseEvent
-from govcrm.channels.models import Interaction
+from govcrm.channels.models import Interaction, Receipt
 from govcrm.notifications.models import Notification
 first = dict(CaseEvent.objects.filter(seq=1).values_list("case_id", "action"))
 contact = set(Interaction.objects.filter(direction="in").values_list("case_id", flat=True))
@@ -77,7 +77,8 @@ cases = [[c.number, c.channel, m.group(1) if (m := re.search(r"\\[req-(\\d+)\\]"
           whole(c)] for c in Case.objects.all()]
 notes = [[n.dedupe_key, n.case.number, n.kind, n.channel, n.status]
          for n in Notification.objects.filter(case__isnull=False).select_related("case")]
-print("{MARK}" + json.dumps({{"cases": cases, "notes": notes}}))
+unregistered = Receipt.objects.exclude(state="registered").count()
+print("{MARK}" + json.dumps({{"cases": cases, "notes": notes, "unregistered": unregistered}}))
 """
 
 
@@ -181,6 +182,7 @@ class Request:
     key: str  # submission token, Idempotency-Key, or (Open311) the marker of the body
     phone: str
     number: str | None = None
+    token: str | None = None  # Open311 with receipts: acknowledged with a token, the number polled for
     attempts: int = 0
     replayed: bool = False  # a retry answered "already registered" (REST, Open311; the portal does not say)
     moves: list[str] = field(default_factory=list)  # moves to make on the case (dispatch, accept)
@@ -190,8 +192,9 @@ class Request:
 class Traffic:
     """Client threads sending intakes and staff moves; unanswered requests are kept for retry."""
 
-    def __init__(self, base_url: str, tokens: dict[str, str], category: str):
+    def __init__(self, base_url: str, tokens: dict[str, str], category: str, *, receipts: bool = False):
         self.base_url, self.tokens, self.category = base_url, tokens, category
+        self.receipts = receipts  # peak-hour receipts (ADR 0023): answered first, registered by the worker
         self.requests: list[Request] = []
         self.lock = threading.Lock()
         self.counter = itertools.count(1)
@@ -225,19 +228,22 @@ class Traffic:
         req.attempts += 1
         text = f"[req-{req.n}] 和平街{req.n}号路灯不亮，晚上很黑。"
         if req.door == "rest":
+            prefer = {"Prefer": "respond-async"} if self.receipts else {}
             answer = self._post(client, "/api/v1/cases", headers={
-                "Authorization": f"Bearer {self.tokens['agent']}", "Idempotency-Key": req.key},
+                "Authorization": f"Bearer {self.tokens['agent']}", "Idempotency-Key": req.key, **prefer},
                 json={"category": self.category, "case_type": "help", "description": text,
                       "citizen": {"name": f"市民{req.n}", "phone": req.phone}})
-            ok = answer is not None and answer.status_code in (200, 201)
+            ok = answer is not None and answer.status_code in ((200, 201, 202) if self.receipts else (200, 201))
             number = answer.json()["number"] if ok else None
-            replay = ok and answer.status_code == 200
+            replay = ok and answer.status_code == 200 and not self.receipts
         elif req.door == "open311":
             answer = self._post(client, "/open311/v2/requests.json", data={
                 "api_key": self.tokens["open311"], "service_code": self.category, "description": text,
                 "lat": "39.9", "long": "116.4", "phone": req.phone})
             ok = answer is not None and answer.status_code in (200, 201)
-            number = answer.json()[0]["service_request_id"] if ok else None
+            first = answer.json()[0] if ok else {}
+            number, req.token = first.get("service_request_id"), first.get("token") or req.token
+            ok = ok and bool(number or (self.receipts and req.token))
             replay = ok and answer.status_code == 200
         else:
             csrf = self._portal_csrf(client)
@@ -255,6 +261,20 @@ class Traffic:
             req.number, req.replayed = number, replay or req.replayed
         return ok
 
+    def resolve(self, client: httpx.Client, req: Request) -> bool:
+        """An Open311 token's service_request_id, once the worker has registered the receipt."""
+        try:
+            answer = client.get(f"/open311/v2/tokens/{req.token}.json")
+        except httpx.TransportError:
+            return False
+        if answer.status_code in (502, 503, 504):
+            return False
+        if answer.status_code != 200:
+            self.errors.append(f"token {req.token}: {answer.status_code} {answer.text[:300]}")
+            return False
+        req.number = answer.json()[0].get("service_request_id")
+        return req.number is not None
+
     def move(self, client: httpx.Client, req: Request) -> bool:
         """The next staff move on the request's case; True when it is done (acknowledged or found made)."""
         action = req.moves[0]
@@ -262,6 +282,8 @@ class Traffic:
         headers = {"Authorization": f"Bearer {self.tokens[user]}"}
         answer = self._post(client, f"/api/v1/cases/{req.number}/actions/{action}", json=data, headers=headers)
         if answer is None:
+            return False
+        if answer.status_code == 404 and self.receipts:  # a receipt not registered yet: try again
             return False
         if answer.status_code == 409:  # not allowed in this state: an unanswered attempt made it already?
             try:
@@ -292,6 +314,8 @@ class Traffic:
                 # As a client does: an unanswered request is sent again (same bytes) before the next one.
                 while not self.stop.is_set() and not self.errors and not self.send(client, req):
                     time.sleep(0.2)
+                if self.receipts:  # registered later by the worker: tokens and moves are left to finish()
+                    continue
                 while req.number and req.moves and not self.stop.is_set() and not self.errors \
                         and not self.move(client, req):
                     time.sleep(0.2)
@@ -310,15 +334,18 @@ class Traffic:
 
     def acknowledged(self) -> int:
         with self.lock:
-            return sum(1 for r in self.requests if r.number)
+            return sum(1 for r in self.requests if r.number or r.token)
 
     def finish(self, timeout: float = 30) -> None:
         """Retry every unanswered intake and move (same token, body, key) until answered."""
         deadline = time.monotonic() + timeout
         with httpx.Client(base_url=self.base_url, timeout=10, follow_redirects=False) as client:
             for req in self.requests:
-                while not req.number and not self.errors and time.monotonic() < deadline:
+                while not (req.number or req.token) and not self.errors and time.monotonic() < deadline:
                     if not self.send(client, req):
+                        time.sleep(0.2)
+                while req.token and not req.number and not self.errors and time.monotonic() < deadline:
+                    if not self.resolve(client, req):
                         time.sleep(0.2)
                 while req.number and req.moves and not self.errors and time.monotonic() < deadline:
                     if not self.move(client, req):
@@ -337,6 +364,9 @@ def check_exactly_once(traffic: Traffic, env: dict[str, str], sms: SmsProvider) 
                       for r in traffic.requests}
 
     expected_total = sum(sum(c.values()) for c in expected_kinds.values())
+    # Peak-hour receipts: each is registered (by the worker, in batches) before anything is compared.
+    wait_until(lambda: inventory(env)["unregistered"] == 0, 90, interval=1,
+               message=lambda: f"receipts still unregistered: {inventory(env)['unregistered']}")
     wait_until(lambda: len(sms.messages) >= expected_total, 60, interval=0.2,
                message=lambda: f"{expected_total} notifications; outbox: {inventory(env)['notes']}")
     inv = inventory(env)
@@ -368,11 +398,12 @@ def check_exactly_once(traffic: Traffic, env: dict[str, str], sms: SmsProvider) 
 
 
 def run_with_kills(procs: Processes, env: dict[str, str], tokens: dict[str, str], web: Proc, worker: Proc,
-                   sms: SmsProvider, *, rounds: int = 2, restart_also: Proc | None = None) -> dict:
+                   sms: SmsProvider, *, rounds: int = 2, restart_also: Proc | None = None,
+                   receipts: bool = False) -> dict:
     """Traffic, `rounds` times SIGKILL and restart of the web server and the worker (and of
     `restart_also`, e.g. the broker), then every request finished and the exactly-once checks."""
     category = "urban.lighting.out"
-    traffic = Traffic(web.url.rstrip("/"), tokens, category)
+    traffic = Traffic(web.url.rstrip("/"), tokens, category, receipts=receipts)
     traffic.start()
     kills_during_a_send = 0
     try:
@@ -408,21 +439,24 @@ def run_with_kills(procs: Processes, env: dict[str, str], tokens: dict[str, str]
                    message="intakes after the last restart")
     finally:
         traffic.join()
-    traffic.finish()
+    traffic.finish(timeout=90 if receipts else 30)
     return {**check_exactly_once(traffic, env, sms), "kills_during_a_send": kills_during_a_send}
 
 
-def test_sigkill_of_web_and_worker_loses_and_doubles_nothing(tmp_path):
+@pytest.mark.parametrize("receipts", [False, True], ids=["registered-at-once", "peak-hour-receipts"])
+def test_sigkill_of_web_and_worker_loses_and_doubles_nothing(tmp_path, receipts):
+    """With peak-hour receipts (ADR 0023) the worker killed mid-batch must leave every receipt to be
+    registered once by its successor, under the number the client was given."""
     sms = gateway()
     with Processes() as procs, database(tmp_path, "kill") as db_url:
-        env = embedded_env(tmp_path / "home", db_url, sms)
+        env = embedded_env(tmp_path / "home", db_url, sms, GOVCRM_INTAKE_RECEIPTS="on" if receipts else "off")
         try:
             started = time.monotonic()
             tokens = prepare(env)
             web = web_start(procs, env)
             worker = worker_start(procs, env)
             ready = time.monotonic()
-            figures = run_with_kills(procs, env, tokens, web, worker, sms, rounds=2)
+            figures = run_with_kills(procs, env, tokens, web, worker, sms, rounds=2, receipts=receipts)
             figures["seconds"] = {"prepare_and_start": round(ready - started, 1),
                                   "traffic_kills_checks": round(time.monotonic() - ready, 1)}
         except BaseException:
@@ -433,7 +467,7 @@ def test_sigkill_of_web_and_worker_loses_and_doubles_nothing(tmp_path):
     assert figures["unanswered_attempts"] > 0, "the kills must have met requests in flight"
     assert figures["kills_during_a_send"] > 0, "a kill must have met a notification being sent"
     assert figures["sent_again_after_a_kill"] >= figures["kills_during_a_send"]
-    print("faults/sigkill:", json.dumps(figures))
+    print(f"faults/sigkill ({'receipts' if receipts else 'direct'}):", json.dumps(figures))
 
 
 def _through(url: str, proxy: TcpProxy) -> str:
