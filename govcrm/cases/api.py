@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from typing import Any
@@ -14,11 +15,11 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from govcrm.channels.queries import interactions_for_case
-from govcrm.channels.receipts import receipt_get, receipt_take_api, receipts_enabled
+from govcrm.channels.receipts import receipt_for_api_key, receipt_get, receipt_take_api, receipts_enabled
 from govcrm.citizens.actions import citizen_input_clean
 from govcrm.citizens.queries import citizen_view
 from govcrm.common.api import errors
-from govcrm.common.errors import Forbidden, NotFound
+from govcrm.common.errors import Forbidden, NotAllowed, NotFound
 from govcrm.common.reference import cached
 from govcrm.organization.models import Unit
 from govcrm.organization.queries import Actor, actor_for_user
@@ -321,6 +322,17 @@ def create_case(request: HttpRequest, payload: CaseIn, response: HttpResponse):
         return Status(200, case_detail_out(queries.case_get(actor, done.number), actor))
     if key:
         body = json.dumps(payload.dict(), sort_keys=True, ensure_ascii=False).encode()
+        # First sent with Prefer: respond-async? The same rules as its retries (receipts exist only
+        # while GOVCRM_INTAKE_RECEIPTS is on; otherwise no statement is spent on them).
+        kept = receipt_for_api_key(f"user:{request.user.pk}", key) if receipts_enabled() else None
+        if kept is not None:
+            if kept.digest != hashlib.sha256(body).hexdigest():
+                raise NotAllowed(_("This Idempotency-Key was already used for a different request."),
+                                 code="idempotency_conflict")
+            if kept.case_id is None:
+                raise NotAllowed(_("This request is still being registered; try again in a few seconds."),
+                                 code="idempotency_in_progress")
+            return Status(200, case_detail_out(queries.case_get(actor, kept.number), actor))
         case, created = actions.case_register_idempotent(
             actor=actor, data=data, key=key, scope=f"user:{request.user.pk}", payload=body
         )

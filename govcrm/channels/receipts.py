@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +49,7 @@ from govcrm.cases.models import Case, IdempotencyRecord
 from govcrm.citizens import crypto
 from govcrm.citizens.actions import CitizenInput
 from govcrm.common import fastsql
-from govcrm.common.errors import NotAllowed, ValidationFailed
+from govcrm.common.errors import DomainError, NotAllowed, ValidationFailed
 from govcrm.common.jobs import enqueue_on_commit, in_transaction_enqueue
 from govcrm.organization.queries import Actor
 
@@ -104,8 +104,9 @@ def _by_key(kind: str, key: str) -> Receipt | None:
 
 
 REGISTRAR = "govcrm.channels.tasks.register_receipts"
+# A job of a request's priority (>= 0): the sweep, queued at −10, waits behind every other job.
 _WAITING = ("SELECT 1 FROM django_tasks_database_dbtaskresult "
-            "WHERE status = 'READY' AND task_path = %s LIMIT 1")
+            "WHERE status = 'READY' AND task_path = %s AND priority >= 0 LIMIT 1")
 
 
 def _registrar_waiting() -> bool:
@@ -148,8 +149,8 @@ def _case_input(msg: IntakeMessage) -> CaseInput:
 def receipt_take(msg: IntakeMessage, *, token: str = "", checked: bool = False) -> Acknowledged:
     """Check a channel's new contact and keep it as a receipt (see `takes_receipt`); `token`: the
     one the channel answers with (Open311), else a new one; `checked`: the caller has just found
-    no contact stored directly under its natural key."""
-    case_input_check(_case_input(msg))
+    no contact stored directly under its natural key. A retry is answered as the first time, even
+    if its category was withdrawn meanwhile: the key is looked up before the checks."""
     key = f"{msg.channel}:{msg.external_id}" if msg.external_id else ""
     if key:
         found = _by_key(Receipt.Kind.INTAKE, key)
@@ -160,6 +161,7 @@ def receipt_take(msg: IntakeMessage, *, token: str = "", checked: bool = False) 
             case = Interaction.objects.select_related("case").get(pk=interaction_id).case
             if case is not None:
                 return Acknowledged(case.number, case.query_code, "", created=False, registered=True)
+    case_input_check(_case_input(msg))
     payload = dataclasses.asdict(dataclasses.replace(msg, attachments=()))
     receipt = _keep(_new_receipt(kind=Receipt.Kind.INTAKE, channel=msg.channel, key=key, payload=payload,
                                  token=token))
@@ -171,7 +173,6 @@ def receipt_take(msg: IntakeMessage, *, token: str = "", checked: bool = False) 
 def receipt_take_api(*, actor: Actor, data: CaseInput, key: str | None, scope: str, body: bytes) -> Acknowledged:
     """Check a REST registration and keep it as a receipt; the Idempotency-Key works as for a
     direct registration (the same key with another body is refused)."""
-    case_input_check(data)
     digest = hashlib.sha256(body).hexdigest()
     full_key = ""
     if key:
@@ -190,6 +191,7 @@ def receipt_take_api(*, actor: Actor, data: CaseInput, key: str | None, scope: s
                 return _acknowledged(found, created=False)
             case = Case.objects.get(pk=record[1])
             return Acknowledged(case.number, case.query_code, "", created=False, registered=True)
+    case_input_check(data)
     payload = {"actor": dataclasses.asdict(actor), "case": dataclasses.asdict(data), "key": key or "",
                "scope": scope}
     receipt = _keep(_new_receipt(kind=Receipt.Kind.API, channel=data.channel, key=full_key, payload=payload,
@@ -202,8 +204,18 @@ def receipt_take_api(*, actor: Actor, data: CaseInput, key: str | None, scope: s
 # --- reading ----------------------------------------------------------------------------------------
 
 
+def receipt_unregistered(number: str) -> Receipt | None:
+    """A receipt whose case does not exist yet: pending, or failed and waiting for the operator."""
+    return Receipt.objects.filter(number=(number or "").strip()[:20], case__isnull=True).first() if number else None
+
+
 def receipt_get(number: str) -> Receipt | None:
     return Receipt.objects.filter(number=number).first() if number else None
+
+
+def receipt_for_api_key(scope: str, key: str) -> Receipt | None:
+    """The REST receipt kept under this Idempotency-Key, if any (a direct retry must find it)."""
+    return _by_key(Receipt.Kind.API, f"{scope}:{key}") if key else None
 
 
 def receipt_by_token(token: str) -> Receipt | None:
@@ -228,6 +240,10 @@ def _register_intake(receipt: Receipt, payload: dict) -> Case:
     except ValidationFailed:  # e.g. its category was withdrawn after the answer: the dispatcher classifies it
         result = intake_receive(dataclasses.replace(msg, category=UNCLASSIFIED, area=None), number=receipt.number,
                                 query_code=receipt.query_code, now=receipt.received_at)
+    if result.case is None or result.case.number != receipt.number:
+        # Its natural key was stored directly meanwhile (e.g. receipts switched on during a rolling
+        # deploy): the number given to the citizen would never exist. Staff decide (failed).
+        raise ReceiptConflict(f"natural key registered directly as {result.case.number if result.case else 'no case'}")
     return result.case
 
 
@@ -244,6 +260,9 @@ def _register_api(receipt: Receipt, payload: dict) -> Case:
         case = case_register(actor=actor, data=dataclasses.replace(data, category=UNCLASSIFIED, area=None),
                              number=receipt.number, query_code=receipt.query_code, now=receipt.received_at)
     if payload["key"]:
+        if fastsql.value('SELECT 1 FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s',
+                         [payload["scope"], payload["key"]]) is not None:
+            raise ReceiptConflict("Idempotency-Key registered directly meanwhile")  # rolled back: no second case
         fastsql.insert(IdempotencyRecord(key=payload["key"], scope=payload["scope"], request_hash=receipt.digest,
                                          case=case))
     return case
@@ -257,19 +276,37 @@ def _register(receipt: Receipt) -> Case:
     return (_register_api if receipt.kind == Receipt.Kind.API else _register_intake)(receipt, payload)
 
 
-def receipts_register(limit: int = BATCH) -> int:
-    """Register up to `limit` pending receipts in one transaction; returns how many were registered."""
+class ReceiptConflict(Exception):
+    """The receipt's request was registered another way meanwhile; staff must look at it."""
+
+
+def _reason(err: Exception) -> str:
+    """What is kept of a failure: no database error text, which may quote a row's values."""
+    if isinstance(err, (DomainError, ReceiptConflict)):
+        return f"{type(err).__name__}: {err}"[:500]
+    return type(err).__name__
+
+
+def receipts_register(limit: int = BATCH) -> tuple[int, int]:
+    """Register up to `limit` pending receipts in one transaction; returns (registered, taken).
+
+    A database error that is not the receipt's fault (connection lost, deadlock, lock timeout:
+    OperationalError) does not count as an attempt; the receipt is tried again by the next batch.
+    """
     done = 0
     with transaction.atomic():
         batch = list(Receipt.objects.select_for_update(skip_locked=True)
-                     .filter(state=Receipt.State.PENDING).order_by("id")[:limit])
+                     .filter(state=Receipt.State.PENDING).order_by("attempts", "id")[:limit])
         for receipt in batch:
             try:
                 with transaction.atomic():
                     case = _register(receipt)
+            except OperationalError as err:
+                logger.warning("intake receipt %s not registered yet: %s", receipt.number, type(err).__name__)
+                continue
             except Exception as err:  # kept pending (or failed) with the reason, never lost
                 receipt.attempts += 1
-                receipt.error = f"{type(err).__name__}: {err}"[:2000]
+                receipt.error = _reason(err)
                 if receipt.attempts >= MAX_ATTEMPTS:
                     receipt.state = Receipt.State.FAILED
                     logger.error("intake receipt %s could not be registered: %s", receipt.number, receipt.error)
@@ -283,8 +320,23 @@ def receipts_register(limit: int = BATCH) -> int:
             receipt.error = ""
             receipt.save(update_fields=["state", "case", "registered_at", "error"])
             done += 1
-    return done
+    return done, len(batch)
 
 
-def receipts_pending() -> int:
-    return Receipt.objects.filter(state=Receipt.State.PENDING).count()
+def receipts_status(limit: int = 100) -> tuple[dict[str, int], list[Receipt]]:
+    """Receipts counted by state, and the oldest failed ones (for `govcrm receipts`)."""
+    from django.db.models import Count
+
+    counts = dict(Receipt.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    return counts, list(Receipt.objects.filter(state=Receipt.State.FAILED).order_by("id")[:limit])
+
+
+def receipts_retry_failed() -> int:
+    """Failed receipts back to pending (their cause fixed), with a registrar job to take them."""
+    from .tasks import register_receipts
+
+    with transaction.atomic():
+        n = Receipt.objects.filter(state=Receipt.State.FAILED).update(state=Receipt.State.PENDING, attempts=0)
+        if n:
+            enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
+    return n

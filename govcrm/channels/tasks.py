@@ -16,8 +16,8 @@ def register_receipts() -> int:
     """
     total = 0
     for _batch in range(MAX_BATCHES):
-        done = receipts_register(BATCH)
+        done, taken = receipts_register(BATCH)
         total += done
-        if done < BATCH:
+        if taken < BATCH:
             break
     return total

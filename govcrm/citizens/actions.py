@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from govcrm.common import fastsql
+from govcrm.common.errors import ValidationFailed
 
 from . import crypto, identities
 from .models import Citizen, Identity
@@ -35,12 +38,18 @@ def citizen_input_clean(
         "email": identities.EMAIL,
         "wechat_openid": identities.WECHAT,
     }
+    if kind not in Citizen.Kind.values:
+        message = _("Unknown kind of citizen: %(value)s") % {"value": str(kind)[:20]}
+        raise ValidationFailed(message, details={f"{field_prefix}.kind": message})
+    if language not in dict(settings.LANGUAGES):
+        message = _("Unknown language: %(value)s") % {"value": str(language)[:20]}
+        raise ValidationFailed(message, details={f"{field_prefix}.language": message})
     clean: dict[str, str] = {}
     for key, value in raw_identities.items():
         if value in (None, ""):
             continue
-        kind = mapping[key]
-        clean[kind] = identities.normalise(kind, value, field=f"{field_prefix}.{key}")
+        id_kind = mapping[key]  # not `kind`: that is the citizen's (person or enterprise)
+        clean[id_kind] = identities.normalise(id_kind, value, field=f"{field_prefix}.{key}")
     return CitizenInput(
         name=(name or "").strip(), kind=kind, language=language, preferred_channel=preferred_channel,
         identities=clean,

@@ -231,8 +231,8 @@ def token_get(token: str) -> dict | None:
     """The request a POST token stands for."""
     receipt = receipt_by_token(token)
     if receipt is not None and receipt.case_id is None:
-        # Received, being registered: no id yet (a client polls again); failed: not found.
-        return {"token": token} if receipt.state == receipt.State.PENDING else None
+        # Received, being registered (or failed, waiting for the operator): no id yet; the client polls again.
+        return {"token": token}
     found = (Interaction.objects.filter(channel=CHANNEL, direction=Interaction.Direction.INBOUND, data__token=token,
                                         case__isnull=False)
              .select_related("case").first()) if token else None

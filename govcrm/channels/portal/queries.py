@@ -91,8 +91,9 @@ def case_for_tracking(number: str, code: str) -> Case | None:
 
 
 def receipt_pending(number: str) -> Receipt | None:
-    """A request kept as a receipt and not registered yet (ADR 0023), by its case number."""
-    return Receipt.objects.filter(number=(number or "").strip()[:20], state=Receipt.State.PENDING).first()
+    """A request kept as a receipt and not registered yet (ADR 0023), by its case number — pending,
+    or failed and waiting for the operator (`govcrm receipts`): either way received, not lost."""
+    return Receipt.objects.filter(number=(number or "").strip()[:20], case__isnull=True).first()
 
 
 def receipt_for_tracking(number: str, code: str) -> Receipt | None:

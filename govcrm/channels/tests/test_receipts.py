@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
 from urllib.parse import urlencode
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from govcrm.cases.models import Case, Category, IdempotencyRecord
@@ -73,7 +75,7 @@ def test_portal_request_is_answered_from_its_receipt_then_registered_as_promised
     assert receipt.state == "registered" and receipt.case == case
     assert 'id="receipt-state"' not in browser.get(f"/track/{number}/").content.decode()
     # Registering again (a second worker, a re-run job) doubles nothing.
-    assert receipts.receipts_register() == 0
+    assert receipts.receipts_register() == (0, 0)
     assert Case.objects.count() == 1 and Interaction.objects.count() == 1
     assert browser.post("/", form)["Location"].endswith(f"/submitted/{number}/")
 
@@ -146,6 +148,10 @@ def test_rest_respond_async_is_202_with_a_receipt_to_poll(city, peak, api_client
     assert IdempotencyRecord.objects.get(key="k-1").case == case
     retried = post(body, **{"Idempotency-Key": "k-1"})
     assert retried.status_code == 200 and retried.json()["number"] == number
+    # Sent again without the preference: the same case (the two paths share the key).
+    same = client.post("/api/v1/cases", data=json.dumps(body), content_type="application/json",
+                       headers={"Idempotency-Key": "k-1"})
+    assert same.status_code == 200 and same.json()["number"] == number
     # Without the preference the API registers at once, as always.
     direct = client.post("/api/v1/cases", data=json.dumps(body), content_type="application/json")
     assert direct.status_code == 201 and Case.objects.count() == 2
@@ -182,16 +188,18 @@ def test_a_failing_registration_stays_pending_and_is_retried(city, peak, monkeyp
         return real(receipt)
 
     monkeypatch.setattr(receipts, "_register", flaky)
-    assert receipts.receipts_register() == 1  # the other one is not held back
+    assert receipts.receipts_register() == (1, 2)  # the other one is not held back
     kept = Receipt.objects.get(number=number)
-    assert kept.state == "pending" and kept.attempts == 1 and "hiccup" in kept.error
+    # Only the kind of error is kept: a database error's text may quote a row's personal data.
+    assert kept.state == "pending" and kept.attempts == 1 and kept.error == "RuntimeError"
     assert not Case.objects.filter(number=number).exists() and Case.objects.filter(number=second).exists()
     for _ in range(receipts.MAX_ATTEMPTS - 1):
         receipts.receipts_register()
     assert Receipt.objects.get(number=number).state == "failed"
     monkeypatch.setattr(receipts, "_register", real)
-    Receipt.objects.filter(number=number).update(state="pending", attempts=0)  # the operator's retry
-    assert receipts.receipts_register() == 1 and Case.objects.filter(number=number).exists()
+    assert Client().get(f"/submitted/{number}/").status_code == 404  # not this browser's
+    call_command("receipts", "retry", stdout=io.StringIO())  # the operator's retry, cause fixed
+    assert receipts.receipts_register() == (1, 1) and Case.objects.filter(number=number).exists()
 
 
 def test_a_receipt_queues_the_registrar_in_its_own_commit_unless_one_waits(city, peak, settings):
@@ -208,3 +216,47 @@ def test_a_receipt_queues_the_registrar_in_its_own_commit_unless_one_waits(city,
     Client().post("/", portal_form())
     assert jobs.count() == 2
     assert register_receipts.call() == 3
+
+
+def test_a_direct_retry_of_a_pending_receipt_is_told_to_wait_and_makes_no_second_case(city, peak, api_client_for):
+    client = api_client_for("agent")
+    body = {"category": LEAF, "case_type": "inquiry", "description": "请问办证时间"}
+    first = client.post("/api/v1/cases", data=json.dumps(body), content_type="application/json",
+                        headers={"Prefer": "respond-async", "Idempotency-Key": "k-2"})
+    assert first.status_code == 202
+    direct = client.post("/api/v1/cases", data=json.dumps(body), content_type="application/json",
+                         headers={"Idempotency-Key": "k-2"})
+    assert direct.status_code == 409 and direct.json()["code"] == "idempotency_in_progress"
+    other = client.post("/api/v1/cases", data=json.dumps({**body, "description": "别的"}),
+                        content_type="application/json", headers={"Idempotency-Key": "k-2"})
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_conflict"
+    assert Case.objects.count() == 0
+    register_receipts.call()
+    assert Case.objects.count() == 1 and IdempotencyRecord.objects.count() == 1
+
+
+def test_a_citizens_kind_and_language_are_checked_and_kept(city, api_client_for):
+    client = api_client_for("agent")
+    body = {"category": LEAF, "case_type": "inquiry", "description": "问", "citizen": {"name": "赵六", "phone": PHONE}}
+    for bad in ({"kind": "nonsense"}, {"language": "xx-yy-zz-long"}):
+        r = client.post("/api/v1/cases", data=json.dumps({**body, "citizen": {**body["citizen"], **bad}}),
+                        content_type="application/json")
+        assert r.status_code == 422, r.content
+    assert client.post("/api/v1/cases", data=json.dumps(body), content_type="application/json").status_code == 201
+    # A person with a phone number is a person (the identity's kind once overwrote the citizen's).
+    assert Citizen.objects.get().kind == "person"
+
+
+def test_the_sweep_does_not_hold_back_a_requests_registrar(city, peak, settings):
+    """A periodic sweep waiting at low priority is not "a registrar job waiting": a receipt then
+    queues its own job at a request's priority, so it is not registered after every other job."""
+    from django_tasks_db.models import DBTaskResult
+
+    from govcrm.common.management.commands.worker import periodic_task
+
+    settings.TASKS = {"default": {"BACKEND": "govcrm.common.jobs.DatabaseBackend"}}
+    periodic_task("govcrm.channels.tasks.register_receipts").enqueue()
+    Client().post("/", portal_form())
+    priorities = sorted(DBTaskResult.objects.filter(task_path="govcrm.channels.tasks.register_receipts")
+                        .values_list("priority", flat=True))
+    assert priorities == [-10, 0]
