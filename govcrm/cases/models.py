@@ -126,6 +126,10 @@ class Case(TimestampedModel):
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["area", "created_at"], name="case_area_created"),
             models.Index(fields=["status", "id"], name="case_status_id"),
+            # The dispatcher's queue (to_dispatch): two statuses in id order. Through (status, id) the
+            # planner walks the primary key past every closed case instead (180 ms at 200,000 cases).
+            models.Index(fields=["id"], name="case_to_dispatch",
+                         condition=models.Q(status__in=["registered", "returned"])),
             models.Index(fields=["status"], name="case_extension_pending",
                          condition=models.Q(extension_pending_days__isnull=False)),
         ]

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import get_language
+
 from govcrm.cases.models import Case, Category
 from govcrm.cases.queries import case_list_for_citizen
 from govcrm.citizens import identities
 from govcrm.citizens.actions import citizen_find
 from govcrm.citizens.queries import CitizenView, citizen_view
+from govcrm.common.reference import cached
 from govcrm.organization.models import StaffProfile, Unit
 from govcrm.organization.queries import Actor, area_list, unit_list
 
@@ -65,9 +68,15 @@ def category_leaves(q: str = "") -> list[CategoryChoice]:
 
 
 def category_options() -> list[tuple[str, str]]:
-    """Every active category, indented by level, for the search filter (any level filters a subtree)."""
-    return [(c.code, "\u2003" * (c.level - 1) + f"{c.name} ({c.code})")
-            for c in Category.objects.filter(active=True).order_by("code")]
+    """Every active category, indented by level, for the search filter (any level filters a subtree).
+
+    The three option lists of the search form are reference data (common/reference.py: kept per
+    process and language, cleared when a category, unit or area is saved): building them was a
+    third of a search page's CPU (bench/RESULTS.md, session 6).
+    """
+    return cached(f"console_category_options:{get_language()}", lambda: [
+        (c.code, "\u2003" * (c.level - 1) + f"{c.name} ({c.code})")
+        for c in Category.objects.filter(active=True).order_by("code")])
 
 
 def _indented(nodes) -> list[tuple[str, str]]:
@@ -75,7 +84,7 @@ def _indented(nodes) -> list[tuple[str, str]]:
 
 
 def unit_options() -> list[tuple[str, str]]:
-    return _indented(unit_list().order_by("path"))
+    return cached(f"console_unit_options:{get_language()}", lambda: _indented(unit_list().order_by("path")))
 
 
 def subunit_options(unit: Unit | None) -> list[tuple[str, str]]:
@@ -86,7 +95,7 @@ def subunit_options(unit: Unit | None) -> list[tuple[str, str]]:
 
 
 def area_options() -> list[tuple[str, str]]:
-    return _indented(area_list().order_by("path"))
+    return cached(f"console_area_options:{get_language()}", lambda: _indented(area_list().order_by("path")))
 
 
 @dataclass(frozen=True)
