@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,6 +28,21 @@ from .models import ClassifierModel, DispatchThreshold
 QUALITY_ROLES = frozenset({*CENTRE_DECIDERS, Role.ANALYST})
 
 
+QUALITY_CACHE_SECONDS = 60
+
+
+def _quality_rows(days: int):
+    """The per-category rates, shared by everyone who opens the page for a minute (django's cache,
+    per language): 30 days of aggregates do not move in a minute, and counting them joins every
+    suggestion to its case (100–200 ms of PostgreSQL at 200,000 cases)."""
+    key = f"intelligence:quality:{days}:{get_language()}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = queries.dispatch_quality(days=days)
+        cache.set(key, rows, QUALITY_CACHE_SECONDS)
+    return rows
+
+
 @require_GET
 @staff_view
 @replica_view  # a dashboard: its aggregates may read a replica a few seconds behind (docs/deploy.md)
@@ -36,7 +53,7 @@ def quality(request):
     days = int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30
     return render(request, "intelligence/quality.html", {
         "days": days,
-        "rows": queries.dispatch_quality(days=days),
+        "rows": _quality_rows(days),
         "drift": queries.dispatch_drift(),
         "feedback": queries.feedback_counts(days=days),
         "versions": list(ClassifierModel.objects.all()[:10]),
