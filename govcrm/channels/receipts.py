@@ -122,8 +122,9 @@ def _keep(receipt: Receipt) -> Receipt | None:
 
     try:
         with transaction.atomic():
-            # Drawn in the receipt's own commit: the day's counter row is held for two short
-            # statements only (see case_number_draw), and a receipt costs one commit.
+            # Drawn in the receipt's own transaction: a receipt costs one commit, not two; the day's
+            # counter row stays locked until that commit (three short statements, then the WAL
+            # flush — as long as a separate draw's own commit would hold it).
             receipt.number = case_number_draw()
             fastsql.insert(receipt)
             if not _registrar_waiting():
