@@ -379,6 +379,12 @@ class CaseFilterIn(Schema):
             raise ValueError("an ISO 8601 date-time, e.g. 2026-03-01T00:00:00+08:00")
         return v
 
+    @field_validator("created_from", "created_to", mode="after")
+    @classmethod
+    def _in_utc(cls, v):
+        # ISO 8601 allows offsets PostgreSQL refuses (beyond ±15:59, e.g. -22:28): compare in UTC.
+        return v.astimezone(dt.UTC) if v is not None and v.tzinfo is not None else v
+
 
 @router.get("/cases", response={200: CaseListOut, **errors(422)})
 def list_cases(request: HttpRequest, filters: Query[CaseFilterIn]):

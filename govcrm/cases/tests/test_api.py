@@ -153,3 +153,11 @@ def test_move_refused_in_wrong_state_is_409(city, api_client_for):
     assert r.json()["code"] == "not_allowed"
     r = post_json(api_client_for("dispatcher"), f"/api/v1/cases/{number}/actions/dispatch", {"unit": "nope"})
     assert r.status_code == 422 and "unit" in r.json()["details"]
+
+
+def test_a_date_filter_with_an_offset_postgresql_refuses_is_compared_in_utc(api_client_for):
+    """ISO 8601 allows a -22:28 offset; PostgreSQL's timestamptz does not (found by schemathesis)."""
+    client = api_client_for("agent")
+    r = client.get("/api/v1/cases", {"created_from": "1349-03-25T10:53:47-22:28", "page": 2})
+    assert r.status_code == 200, r.content
+    assert r.json()["count"] == 0
