@@ -315,6 +315,7 @@ class Traffic:
                 while not self.stop.is_set() and not self.errors and not self.send(client, req):
                     time.sleep(0.2)
                 if self.receipts:  # registered later by the worker: tokens and moves are left to finish()
+                    time.sleep(0.2)  # a client's pace: the backlog finish() works off stays bounded
                     continue
                 while req.number and req.moves and not self.stop.is_set() and not self.errors \
                         and not self.move(client, req):
@@ -439,7 +440,7 @@ def run_with_kills(procs: Processes, env: dict[str, str], tokens: dict[str, str]
                    message="intakes after the last restart")
     finally:
         traffic.join()
-    traffic.finish(timeout=90 if receipts else 30)
+    traffic.finish(timeout=180 if receipts else 30)
     return {**check_exactly_once(traffic, env, sms), "kills_during_a_send": kills_during_a_send}
 
 
