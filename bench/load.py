@@ -14,7 +14,8 @@
    threads of `govcrm up`, or `--web-threads`), the background worker and the mail listener,
    exactly as an operator starts them (output in GOVCRM_HOME/up.log). Per-address rate limits
    are switched off for the run with GOVCRM_RATE_LIMITS=off (all load comes from one address;
-   see govcrm/common/ratelimit.py).
+   see govcrm/common/ratelimit.py), and gunicorn's access log with GOVCRM_ACCESS_LOG=off (in
+   production nginx logs the requests, docs/deploy.md).
 3. Waits (`--settle`, 300 s at most) until the worker has run the periodic jobs it queues at its
    start, then runs the load generator in a separate process (`bench/load.py --drive`: stdlib HTTP client
    in threads, one keep-alive connection per virtual user, closed loop without think time) in
@@ -541,7 +542,9 @@ def main() -> None:
     Path(home).mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "GOVCRM_HOME": home, "DATABASE_URL": f"{PG}/{args.database}",
            "DJANGO_SETTINGS_MODULE": "config.settings.local", "GOVCRM_LOG_LEVEL": "ERROR",
-           "GOVCRM_SMTP_PORT": str(free_port()), "GOVCRM_RATE_LIMITS": "off"}
+           "GOVCRM_SMTP_PORT": str(free_port()), "GOVCRM_RATE_LIMITS": "off",
+           # As in production (docs/deploy.md), where nginx logs the requests and gunicorn does not.
+           "GOVCRM_ACCESS_LOG": "off"}
     print(f"database {args.database} on 127.0.0.1:5432, GOVCRM_HOME {home}", flush=True)
     if args.receipts:
         env["GOVCRM_INTAKE_RECEIPTS"] = "on"

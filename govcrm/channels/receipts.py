@@ -75,6 +75,7 @@ class Acknowledged:
     token: str
     created: bool  # False: a retry of a request kept (or registered) already
     registered: bool
+    receipt: Receipt | None = dataclasses.field(default=None, compare=False, repr=False)  # the row, when kept
 
 
 def takes_receipt(msg: IntakeMessage) -> bool:
@@ -96,7 +97,7 @@ def _unseal(receipt: Receipt) -> dict:
 
 def _acknowledged(receipt: Receipt, *, created: bool) -> Acknowledged:
     return Acknowledged(number=receipt.number, query_code=receipt.query_code, token=receipt.token,
-                        created=created, registered=receipt.state == Receipt.State.REGISTERED)
+                        created=created, registered=receipt.state == Receipt.State.REGISTERED, receipt=receipt)
 
 
 def _by_key(kind: str, key: str) -> Receipt | None:

@@ -1,10 +1,11 @@
 """Shared by the server-rendered UIs (console, portal): a refused action's details on a form,
-and a <select> for long choice lists."""
+and a <select> for long choice lists (`LongSelect`, `ReadyChoices`, `ListChoiceField`)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.forms.utils import flatatt
+from django.utils.choices import BaseChoiceIterator, flatten_choices
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -56,3 +57,35 @@ class LongSelect(forms.Select):
             else:
                 parts.append(option(group_value, group_label))
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), mark_safe("".join(parts)))  # noqa: S308 - every part is escaped above
+
+
+class ReadyChoices(BaseChoiceIterator):
+    """A long choice list already in Django's normal form (pairs, or optgroups of pairs), built once
+    and kept as reference data (`common.reference.cached`).
+
+    A ChoiceField given a plain list normalises it again on every form (one tuple per category,
+    unit or area: a twentieth of a portal intake's CPU, bench/RESULTS.md session 7) and checks a
+    submitted value by walking it; given this, it keeps the list as it is, and `ListChoiceField`
+    checks the value in a set.
+    """
+
+    def __init__(self, choices) -> None:
+        self.choices = list(choices)
+        self.values = frozenset(str(value) for value, _label in flatten_choices(self.choices))
+
+    def __iter__(self):
+        return iter(self.choices)
+
+    def __len__(self) -> int:
+        return len(self.choices)
+
+
+class ListChoiceField(forms.ChoiceField):
+    """A choice field for long lists: rendered by `LongSelect`, checked against `ReadyChoices`' set."""
+
+    widget = LongSelect
+
+    def valid_value(self, value) -> bool:
+        if isinstance(self.choices, ReadyChoices):
+            return str(value) in self.choices.values
+        return super().valid_value(value)

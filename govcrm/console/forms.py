@@ -14,11 +14,13 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from govcrm.cases.models import Case, CaseType, Urgency
 from govcrm.cases.workflow import Move, PauseReason, ReturnReason, Status
-from govcrm.common.forms import LongSelect
+from govcrm.common.forms import ListChoiceField, LongSelect, ReadyChoices
+from govcrm.common.reference import cached
 
 from . import queries
 
@@ -167,13 +169,14 @@ class SearchForm(forms.Form):
     # three long lists were half of the search page's CPU).
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any")), *Status.choices],
                                widget=LongSelect)
-    category = forms.ChoiceField(label=_("Category"), required=False, choices=[], widget=LongSelect)
-    unit = forms.ChoiceField(label=_("Unit"), required=False, choices=[], widget=LongSelect)
-    area = forms.ChoiceField(label=_("Area"), required=False, choices=[], widget=LongSelect)
+    category = ListChoiceField(label=_("Category"), required=False, choices=[])
+    unit = ListChoiceField(label=_("Unit"), required=False, choices=[])
+    area = ListChoiceField(label=_("Area"), required=False, choices=[])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        anything = [("", _("Any"))]
-        self.fields["category"].choices = anything + queries.category_options()
-        self.fields["unit"].choices = anything + queries.unit_options()
-        self.fields["area"].choices = anything + queries.area_options()
+        language = get_language()
+        for name, options in (("category", queries.category_options), ("unit", queries.unit_options),
+                              ("area", queries.area_options)):
+            self.fields[name].choices = cached(f"console-search-{name}:{language}",
+                                               lambda options=options: ReadyChoices([("", _("Any")), *options()]))

@@ -23,7 +23,7 @@ from govcrm.cases.models import CaseType
 from govcrm.channels.uploads import CleanFile, clean_image
 from govcrm.citizens.actions import citizen_input_clean
 from govcrm.common.errors import ValidationFailed
-from govcrm.common.forms import LongSelect, apply_error
+from govcrm.common.forms import ListChoiceField, ReadyChoices, apply_error
 from govcrm.common.reference import cached
 
 from .actions import PortalRequest
@@ -57,8 +57,8 @@ class PortalForm(forms.Form):
 
 class RequestForm(PortalForm):
     token = forms.CharField(widget=forms.HiddenInput, max_length=36)
-    category = forms.ChoiceField(
-        label=_("Category"), choices=[], widget=LongSelect,
+    category = ListChoiceField(
+        label=_("Category"), choices=[],
         error_messages={"required": _("Choose a category."),
                         "invalid_choice": _("Choose a category from the list.")},
     )
@@ -94,7 +94,7 @@ class RequestForm(PortalForm):
         super().__init__(*args, **kwargs)
         if groups is None:  # the whole list: the same for every request in a language (reference cache)
             choices = cached(f"portal-category-choices:{get_language()}",
-                             lambda: EMPTY_CATEGORY + category_choices(category_groups()))
+                             lambda: ReadyChoices(EMPTY_CATEGORY + category_choices(category_groups())))
         else:
             choices = EMPTY_CATEGORY + category_choices(groups)
         self.fields["category"].choices = choices

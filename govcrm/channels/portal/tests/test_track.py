@@ -117,3 +117,30 @@ def test_the_language_switch_keeps_the_page(city):
     assert '<html lang="en">' in html and "Show my request" in html
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/track/"})
     assert "查询诉求" in client.get("/track/").content.decode()
+
+
+def test_the_cases_a_browser_proved_are_kept_in_a_signed_cookie_not_a_session(city, client, tracked):
+    """Submitting leaves no session row (views/session.py); the cookie cannot be extended by hand."""
+    from django.contrib.sessions.models import Session
+
+    from govcrm.channels.portal.views.session import COOKIE, SESSION_KEY
+
+    assert Session.objects.count() == 0
+    assert "sessionid" not in client.cookies and client.cookies[COOKIE]["httponly"]
+    assert client.get(f"/track/{tracked.number}/").status_code == 200
+    other = Case.objects.create(**{f.name: getattr(tracked, f.name) for f in Case._meta.concrete_fields
+                                   if f.name not in ("id", "number", "query_code", "citizen")},
+                                number=str(int(tracked.number) + 1), query_code="999999")
+    forged = english()
+    value = client.cookies[COOKIE].value
+    forged.cookies[COOKIE] = value.replace(tracked.number, other.number)  # the signature no longer matches
+    assert forged.get(f"/track/{other.number}/").status_code == 302
+    forged.cookies[COOKIE] = value  # copied as it is: the same browser, as far as anyone can tell
+    assert forged.get(f"/track/{tracked.number}/").status_code == 200
+    # A number remembered in the session by an earlier release is still honoured.
+    old = english()
+    session = old.session
+    session[SESSION_KEY] = [other.number]
+    session.save()
+    old.cookies["sessionid"] = session.session_key
+    assert old.get(f"/track/{other.number}/").status_code == 200

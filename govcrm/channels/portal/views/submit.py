@@ -83,11 +83,12 @@ def index(request):
         except DomainError as err:
             apply_error(form, err, RequestForm.ERROR_FIELDS)
         else:
-            remember(request, number)
             # The knowledge articles offered while the citizen wrote did not answer the request.
             selfservice_request_sent(token=form.cleaned_data["token"], article_ids=request.POST.getlist("kb_offered"),
                                      query=form.cleaned_data["description"], language=get_language())
-            return redirect("portal:submitted", number=number)
+            response = redirect("portal:submitted", number=number)
+            remember(request, response, number)
+            return response
     context = {"form": form, "photos_lost": bool(request.FILES.getlist("photos")),
                "error": _("Your request was not sent. Please correct the fields marked below.")}
     return render(request, "portal/index.html", context, status=422)
@@ -114,5 +115,6 @@ def submitted(request, number: str):
     case = case_for_session(number) or receipt_pending(number)  # a receipt: registered in a moment
     if case is None:
         raise Http404
-    remember(request, number)
-    return render(request, "portal/submitted.html", {"number": case.number, "query_code": case.query_code})
+    response = render(request, "portal/submitted.html", {"number": case.number, "query_code": case.query_code})
+    remember(request, response, number)  # first in the list again, and the cookie's age renewed
+    return response

@@ -59,8 +59,9 @@ def track(request):
         context = {"form": form, "error": _("No request matches this case number and query code. "
                                             "Check both and try again.")}
         return render(request, "portal/track.html", context, status=404)
-    remember(request, case.number)
-    return redirect("portal:case", number=case.number)
+    response = redirect("portal:case", number=case.number)
+    remember(request, response, case.number)
+    return response
 
 
 def _may_see(request, number: str):
@@ -138,7 +139,7 @@ def reopen(request, number: str):
 
 @require_GET
 def mine(request):
-    """The signed-in citizen's requests, and those this browser submitted or tracked (kept in its session)."""
+    """The signed-in citizen's requests, and those this browser submitted or tracked (views/session.py)."""
     citizen = signed_in_citizen(request)
     cases = {c.pk: c for c in cases_for_session(known_cases(request))}
     if citizen is not None:
@@ -149,6 +150,7 @@ def mine(request):
 
 @require_POST
 def forget(request):
-    forget_all(request)
     messages.info(request, _("This browser no longer remembers your requests."))
-    return redirect("portal:mine")
+    response = redirect("portal:mine")
+    forget_all(request, response)
+    return response

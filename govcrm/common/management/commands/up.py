@@ -2,8 +2,8 @@
 
 Migrates, collects static files, loads demo data into an empty database, starts the
 background worker, and serves the web application with gunicorn (2 worker processes of 4
-threads each by default: GOVCRM_WEB_WORKERS, GOVCRM_WEB_THREADS), printing the URL and the
-demo accounts. Stops the children on Ctrl-C.
+threads each by default: GOVCRM_WEB_WORKERS, GOVCRM_WEB_THREADS; access log on stdout unless
+GOVCRM_ACCESS_LOG=off), printing the URL and the demo accounts. Stops the children on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=int(os.environ.get("GOVCRM_WEB_THREADS", "4")))
         parser.add_argument("--demo-cases", type=int, default=int(os.environ.get("GOVCRM_DEMO_CASES", "5000")))
         parser.add_argument("--no-worker", action="store_true")
+        # gunicorn's access log on stdout; off behind nginx, which logs every request itself (the
+        # production layout of docs/deploy.md runs gunicorn without one): a twentieth of the web
+        # processes' CPU at peak intake (bench/RESULTS.md, session 7).
+        parser.add_argument("--access-log", choices=["on", "off"], default=os.environ.get("GOVCRM_ACCESS_LOG", "on"))
 
     def handle(self, *args, **opts):
         call_command("migrate", interactive=False, verbosity=0)
@@ -53,7 +57,7 @@ class Command(BaseCommand):
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{opts['host']}:{opts['port']}",
              "--workers", str(opts["workers"]), *self._thread_args(opts["threads"]),
-             "--access-logfile", "-", "--log-level", "warning"],
+             *(["--access-logfile", "-"] if opts["access_log"] == "on" else []), "--log-level", "warning"],
             env=env,
         )
         children.append(web)
