@@ -22,6 +22,10 @@ Rules:
   failed and logged as an error for the operator.
 - One registrar job per receipt, except on the database task backend while one is still waiting:
   a job registers batches until none is pending.
+- On PostgreSQL a new request is kept in one statement (`_keep_at_once`): the day's number drawn,
+  the receipt inserted unless its key is taken or was registered directly, and the waiting job
+  looked for — no lookups first, one commit. Anything else (a retry, refused input) then takes
+  the careful path, which answers it as before. A retry leaves a gap in the day's numbers.
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -137,6 +142,71 @@ def _keep(receipt: Receipt) -> Receipt | None:
     return receipt
 
 
+# A contact with this natural key registered directly (before receipts were switched on): found
+# by the careful path, which answers with its case.
+_REGISTERED_GUARD = {
+    Receipt.Kind.INTAKE: "SELECT 1 FROM channels_interaction WHERE channel = %s AND direction = 'in' "
+                         "AND external_id = %s",
+    Receipt.Kind.API: 'SELECT 1 FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s',
+}
+
+
+def _cast_type(field) -> str:
+    db_type = field.cast_db_type(connection)
+    return "text" if db_type.startswith("varchar") else db_type
+
+
+@cache
+def _keep_plan(kind: str, keyed: bool, waiting: bool) -> tuple[list, str]:
+    """The statement of `_keep_at_once` (PostgreSQL): a data-modifying CTE draws the number as
+    `case_number_draw` does; the receipt's columns are cast, as INSERT … SELECT needs."""
+    meta = Receipt._meta
+    qn = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field and f.attname != "number"]
+    columns = ", ".join(qn(f.column) for f in fields)
+    # Cast to text, not varchar(n): an explicit cast would cut a long value instead of refusing it.
+    values = ", ".join(f"CAST(%s AS {_cast_type(f)})" for f in fields)
+    guard = f" WHERE NOT EXISTS ({_REGISTERED_GUARD[kind]})" if keyed else ""
+    returning = f", EXISTS ({_WAITING.removesuffix(' LIMIT 1')})" if waiting else ""
+    sql = ("WITH drawn AS (INSERT INTO cases_casenumbersequence (day, last) VALUES (%s, 1) "  # noqa: S608 - our names
+           "ON CONFLICT (day) DO UPDATE SET last = cases_casenumbersequence.last + 1 RETURNING last) "
+           f"INSERT INTO {qn(meta.db_table)} ({columns}, number) "
+           f"SELECT {values}, %s || lpad(last::text, greatest(6, length(last::text)), '0') FROM drawn{guard} "
+           f"ON CONFLICT DO NOTHING RETURNING id, number{returning}")
+    return fields, sql
+
+
+def _keep_at_once(receipt: Receipt, guard_params: list) -> Receipt | None:
+    """PostgreSQL: keep a new receipt in one statement (see the rules above); None if its key is
+    taken by a receipt or a direct registration, and nothing is stored then."""
+    from .tasks import register_receipts
+
+    keyed, waiting = bool(receipt.natural_key), in_transaction_enqueue()
+    fields, sql = _keep_plan(receipt.kind, keyed, waiting)
+    day = timezone.localtime(receipt.received_at).strftime("%Y%m%d")
+    values = [f.get_db_prep_save(f.pre_save(receipt, True), connection) for f in fields]
+    found = fastsql.row(sql, [day, *values, day, *(guard_params if keyed else []), *([REGISTRAR] if waiting else [])])
+    if found is None:
+        return None
+    receipt.pk, receipt.number = found[0], found[1]
+    receipt._state.adding, receipt._state.db = False, connection.alias
+    if not (waiting and found[2]):
+        enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
+    return receipt
+
+
+def _kept_at_once(check, make, guard_params: list) -> Receipt | None:
+    """A new request on PostgreSQL: checked, then kept by `_keep_at_once`. None when it is not
+    simply new (a retry, or input the checks refuse): the caller's careful path answers it."""
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        check()
+    except ValidationFailed:
+        return None
+    return _keep_at_once(make(), guard_params)
+
+
 def _new_receipt(*, kind: str, channel: str, key: str, payload: dict, digest: str = "", token: str = "") -> Receipt:
     return Receipt(kind=kind, channel=channel, natural_key=key, query_code=query_code_new(),
                    token=token or uuid.uuid4().hex, payload=_seal(payload), digest=digest, received_at=timezone.now())
@@ -154,6 +224,14 @@ def receipt_take(msg: IntakeMessage, *, token: str = "", checked: bool = False) 
     no contact stored directly under its natural key. A retry is answered as the first time, even
     if its category was withdrawn meanwhile: the key is looked up before the checks."""
     key = f"{msg.channel}:{msg.external_id}" if msg.external_id else ""
+
+    def make() -> Receipt:
+        return _new_receipt(kind=Receipt.Kind.INTAKE, channel=msg.channel, key=key, token=token,
+                            payload=dataclasses.asdict(dataclasses.replace(msg, attachments=())))
+
+    kept = _kept_at_once(lambda: case_input_check(_case_input(msg)), make, [msg.channel, msg.external_id])
+    if kept is not None:
+        return _acknowledged(kept, created=True)
     if key:
         found = _by_key(Receipt.Kind.INTAKE, key)
         if found is not None:
@@ -164,9 +242,7 @@ def receipt_take(msg: IntakeMessage, *, token: str = "", checked: bool = False) 
             if case is not None:
                 return Acknowledged(case.number, case.query_code, "", created=False, registered=True)
     case_input_check(_case_input(msg))
-    payload = dataclasses.asdict(dataclasses.replace(msg, attachments=()))
-    receipt = _keep(_new_receipt(kind=Receipt.Kind.INTAKE, channel=msg.channel, key=key, payload=payload,
-                                 token=token))
+    receipt = _keep(make())
     if receipt is None:
         return _acknowledged(_by_key(Receipt.Kind.INTAKE, key), created=False)
     return _acknowledged(receipt, created=True)
@@ -176,12 +252,21 @@ def receipt_take_api(*, actor: Actor, data: CaseInput, key: str | None, scope: s
     """Check a REST registration and keep it as a receipt; the Idempotency-Key works as for a
     direct registration (the same key with another body is refused)."""
     digest = hashlib.sha256(body).hexdigest()
-    full_key = ""
+    if key and len(key) > 200:
+        message = _("The Idempotency-Key is longer than 200 characters.")
+        raise ValidationFailed(message, details={"Idempotency-Key": message})
+    full_key = f"{scope}:{key}" if key else ""
+
+    def make() -> Receipt:
+        payload = {"actor": dataclasses.asdict(actor), "case": dataclasses.asdict(data), "key": key or "",
+                   "scope": scope}
+        return _new_receipt(kind=Receipt.Kind.API, channel=data.channel, key=full_key, payload=payload,
+                            digest=digest)
+
+    kept = _kept_at_once(lambda: case_input_check(data), make, [scope, key])
+    if kept is not None:
+        return _acknowledged(kept, created=True)
     if key:
-        if len(key) > 200:
-            message = _("The Idempotency-Key is longer than 200 characters.")
-            raise ValidationFailed(message, details={"Idempotency-Key": message})
-        full_key = f"{scope}:{key}"
         found = _by_key(Receipt.Kind.API, full_key) or None
         record = None if found is not None else fastsql.row(
             'SELECT request_hash, case_id FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s', [scope, key])
@@ -194,10 +279,7 @@ def receipt_take_api(*, actor: Actor, data: CaseInput, key: str | None, scope: s
             case = Case.objects.get(pk=record[1])
             return Acknowledged(case.number, case.query_code, "", created=False, registered=True)
     case_input_check(data)
-    payload = {"actor": dataclasses.asdict(actor), "case": dataclasses.asdict(data), "key": key or "",
-               "scope": scope}
-    receipt = _keep(_new_receipt(kind=Receipt.Kind.API, channel=data.channel, key=full_key, payload=payload,
-                                 digest=digest))
+    receipt = _keep(make())
     if receipt is None:
         return receipt_take_api(actor=actor, data=data, key=key, scope=scope, body=body)
     return _acknowledged(receipt, created=True)

@@ -260,3 +260,44 @@ def test_the_sweep_does_not_hold_back_a_requests_registrar(city, peak, settings)
     priorities = sorted(DBTaskResult.objects.filter(task_path="govcrm.channels.tasks.register_receipts")
                         .values_list("priority", flat=True))
     assert priorities == [-10, 0]
+
+
+def test_on_postgresql_a_new_request_is_kept_in_one_statement_and_anything_else_answered_as_before(city, peak):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from govcrm.cases.models import CaseNumberSequence
+    from govcrm.channels.intake import IntakeMessage, intake_receive
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement take is PostgreSQL's; SQLite takes the careful path (tested above)")
+
+    def message(key: str, **over) -> IntakeMessage:
+        return IntakeMessage(**{"channel": "portal", "external_id": key, "text": "和平街12号门口的路灯坏了三天。",
+                                "category": LEAF, **over})
+
+    day = timezone.localtime().strftime("%Y%m%d")
+    CaseNumberSequence.objects.update_or_create(day=day, defaults={"last": 999_998})
+    receipts.receipt_take(message("k-0"))  # reference data read, the registrar's job queued
+    with CaptureQueriesContext(connection) as statements:
+        first = receipts.receipt_take(message("k-1"))
+    assert len(statements) == 1 and statements[0]["sql"].startswith("WITH drawn AS")
+    assert first.created and first.number == f"{day}1000000"  # as case_number_draw writes it, never cut
+    # A retry: nothing more kept, the same answer (a number of the day is spent on it: a gap).
+    again = receipts.receipt_take(message("k-1"))
+    assert (again.created, again.number, again.query_code) == (False, first.number, first.query_code)
+    assert Receipt.objects.count() == 2
+    # A key registered directly before receipts were switched on: its case, no receipt.
+    direct = intake_receive(message("k-2"))
+    assert direct.case is not None
+    answered = receipts.receipt_take(message("k-2"))
+    assert (answered.number, answered.registered) == (direct.case.number, True)
+    assert Receipt.objects.count() == 2
+    # Refused input stores nothing and is told so, by the same checks as a direct registration.
+    with pytest.raises(receipts.ValidationFailed):
+        receipts.receipt_take(message("k-3", category="no.such.category"))
+    assert Receipt.objects.count() == 2 and not Receipt.objects.filter(natural_key="portal:k-3").exists()
+    # A value too long for its column is refused, not cut (the statement casts to text).
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the database's own error
+        receipts.receipt_take(message("k" * 400))
