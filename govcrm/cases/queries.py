@@ -7,6 +7,7 @@ cases it holds now.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -69,6 +70,13 @@ class CaseFilter:
 
 
 def case_list(actor: Actor, f: CaseFilter | None = None) -> QuerySet[Case]:
+    return case_search(actor, f)[0]
+
+
+def case_search(actor: Actor, f: CaseFilter | None = None) -> tuple[QuerySet[Case], int | None]:
+    """`case_list`, and how many cases it holds when counting the words' matches already told: a
+    hotline centre's search by words alone (PostgreSQL) — then at most `search.RARE + 1`, so that a
+    list capped at RARE knows it is "more than" — else None (count the list if needed)."""
     f = f or CaseFilter()
     # A unit's search: when the words match fewer cases than the unit may see in a large city,
     # check those few for visibility (EXISTS); else list the unit's cases first (IN).
@@ -76,12 +84,15 @@ def case_list(actor: Actor, f: CaseFilter | None = None) -> QuerySet[Case]:
     # means rare: its planner joins the unit's cases first for anything more, and counting up to
     # SEARCH_FEW cost 46 ms for a word in 8,600 of 200,000 cases. One capped count either way.
     few = rare = False
+    matches = None
     postgres = connection.vendor == "postgresql"
     if f.q and (postgres or not actor.is_centre):
         enough = search.RARE if postgres else SEARCH_FEW
-        matches = search.match_count(f.q, cap=enough)
+        matches = search.match_count(f.q, cap=enough + 1)
         few = not actor.is_centre and matches < enough
         rare = postgres and matches < search.RARE
+    words_only = dataclasses.replace(f, q=None) == CaseFilter()
+    total = matches if postgres and actor.is_centre and words_only else None
     qs = case_base_for(actor, few=few)
     if f.status:
         qs = qs.filter(status__in=f.status.split(","))
@@ -110,7 +121,7 @@ def case_list(actor: Actor, f: CaseFilter | None = None) -> QuerySet[Case]:
         cond = search.match_condition(f.q, rare=rare)
         qs = qs.filter(cond) if cond is not None else qs.none()
     # Newest first by id: ids follow registration order, and the primary key needs no extra index.
-    return qs.select_related(*LIST_RELATED).order_by("-id")
+    return qs.select_related(*LIST_RELATED).order_by("-id"), total
 
 
 def _area_path(code: str) -> str | None:

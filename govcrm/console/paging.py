@@ -129,13 +129,19 @@ def _key(obj, order: list[tuple[str, bool]]) -> str:
 
 
 def keyset_page(qs: QuerySet, *, size: int, after: str | None = None, before: str | None = None,
-                with_total: bool = True, count_cap: int | None = None) -> Page:
+                with_total: bool = True, count_cap: int | None = None, known: int | None = None) -> Page:
     """One page of an ordered queryset, and cursors to its neighbours.
 
     `count_cap`: count at most this many rows; beyond it `total` is the cap and `total_capped` is set.
+    `known`: the caller has counted the rows already (at most `count_cap + 1`): no count is made.
     """
     order = _ordering(qs)
-    total, capped = _count(qs, count_cap) if with_total else (None, False)
+    if not with_total:
+        total, capped = None, False
+    elif known is not None and count_cap is not None:
+        total, capped = (count_cap, True) if known > count_cap else (known, False)
+    else:
+        total, capped = _count(qs, count_cap)
     page = _page(qs, order, size=size, after=after, before=before, total=total)
     return dataclasses.replace(page, total_capped=capped)
 

@@ -105,6 +105,36 @@ def test_rare_words_are_looked_up_in_the_index_first(client_for, cases, monkeypa
     assert cases["lamp"].number in found
 
 
+def test_a_centre_search_by_words_is_counted_once(client_for, cases, monkeypatch):
+    """PostgreSQL: the words' capped count (case_search) is the list's count for the centre without
+    filters — no second COUNT; any filter or a unit's scope counts the list itself."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from govcrm.cases import search
+    from govcrm.console.views import search as view
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite counts the list (the words are not counted first there)")
+    total = search.match_count("路灯")
+    assert total >= 2
+    c = client_for("dispatcher", language="en")
+
+    def counts(params: dict) -> tuple[list[str], str]:
+        with CaptureQueriesContext(connection) as ctx:
+            html = c.get("/console/search/", params).content.decode()
+        return [q["sql"] for q in ctx.captured_queries if "count(" in q["sql"].lower()], html
+
+    found, html = counts({"q": "路灯"})
+    assert len(found) == 1 and f">{total} case" in html
+    found, html = counts({"q": "路灯", "status": "dispatched"})
+    assert len(found) == 2
+    monkeypatch.setattr(search, "RARE", total - 1)  # more matches than the cap: "more than"
+    monkeypatch.setattr(view, "COUNT_CAP", total - 1)
+    found, html = counts({"q": "路灯"})
+    assert len(found) == 1 and f"more than {total - 1} case" in html
+
+
 def test_search_form_selects_are_djangos_markup(city):
     """The search form's long lists (LongSelect) render as Django's Select would, chosen value included."""
     from django import forms
