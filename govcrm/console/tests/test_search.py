@@ -105,7 +105,7 @@ def test_rare_words_are_looked_up_in_the_index_first(client_for, cases, monkeypa
     assert cases["lamp"].number in found
 
 
-def test_a_centre_search_by_words_is_counted_once(client_for, cases, monkeypatch):
+def test_a_centre_search_by_words_is_counted_once(city, client_for, cases, monkeypatch):
     """PostgreSQL: the words' capped count (case_search) is the list's count for the centre without
     filters — no second COUNT; any filter or a unit's scope counts the list itself."""
     from django.db import connection
@@ -116,6 +116,7 @@ def test_a_centre_search_by_words_is_counted_once(client_for, cases, monkeypatch
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite counts the list (the words are not counted first there)")
+    register(city.actor("agent"), description="和平路的路灯也不亮了")
     total = search.match_count("路灯")
     assert total >= 2
     c = client_for("dispatcher", language="en")
