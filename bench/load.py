@@ -485,9 +485,11 @@ def drain(root: int, database: str, r: dict, limit: float) -> dict:
     the stage's intakes queued (notifications, dispatch suggestions), and report what that cost:
     the rate the whole system sustains is intakes ÷ (stage + drain time), with the CPU of both."""
     def backlog() -> int:
-        return int(psql("SELECT count(*) FROM django_tasks_database_dbtaskresult "
+        # Jobs, and receipts not registered yet (one registrar job may stand for many of them).
+        return int(psql("SELECT (SELECT count(*) FROM django_tasks_database_dbtaskresult "
                         "WHERE status IN ('READY', 'RUNNING') AND priority >= 0 "  # periodic jobs have less (worker.py)
-                        "AND (run_after <= now() OR run_after >= '9999-01-01')",
+                        "AND (run_after <= now() OR run_after >= '9999-01-01')) "
+                        "+ (SELECT count(*) FROM channels_receipt WHERE state = 'pending')",
                         database) or 0)
 
     before = server_cpu(root, database)
@@ -503,7 +505,7 @@ def drain(root: int, database: str, r: dict, limit: float) -> dict:
     out = {"jobs": first, "seconds": seconds, "left": left, "cpu_s": used,
            "sustained_per_s": intakes / (r["seconds"] + seconds),
            "cpu_ms_per_intake": total_cpu * 1000 / max(intakes, 1)}
-    print(f"  background work queued by the stage: {first} jobs, done in {seconds:.1f} s"
+    print(f"  background work queued by the stage: {first} jobs and pending receipts, done in {seconds:.1f} s"
           + (f" ({left} still queued at the {limit:.0f} s limit)" if left else "")
           + f" (worker {used.get('worker', 0):.1f} s CPU); stage + background: "
           f"{out['sustained_per_s']:.1f} intakes/s sustained, {out['cpu_ms_per_intake']:.1f} ms server CPU "

@@ -122,9 +122,16 @@ def _registrar_waiting() -> bool:
     return in_transaction_enqueue() and fastsql.value(_WAITING, [REGISTRAR]) is not None
 
 
+def registrar_queue() -> None:
+    """Queue the registrar (after the caller's commit), unless one is waiting already."""
+    from .tasks import register_receipts
+
+    if not _registrar_waiting():
+        enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
+
+
 def _keep(receipt: Receipt) -> Receipt | None:
     """Insert the receipt and its registrar job in one commit; None if its key raced in first."""
-    from .tasks import register_receipts
 
     try:
         with transaction.atomic():
@@ -133,8 +140,7 @@ def _keep(receipt: Receipt) -> Receipt | None:
             # flush — as long as a separate draw's own commit would hold it).
             receipt.number = case_number_draw()
             fastsql.insert(receipt)
-            if not _registrar_waiting():
-                enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
+            registrar_queue()
     except IntegrityError:
         if receipt.natural_key and _by_key(receipt.kind, receipt.natural_key) is not None:
             return None

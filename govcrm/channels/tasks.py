@@ -2,9 +2,9 @@
 
 from django_tasks import task
 
-from .receipts import BATCH, receipts_register
+from .receipts import BATCH, receipts_register, registrar_queue
 
-MAX_BATCHES = 20  # one job registers at most this many batches; the next job (or the sweep) goes on
+MAX_BATCHES = 20  # one job registers at most this many batches (other jobs run between); the next one goes on
 
 
 @task()
@@ -20,4 +20,6 @@ def register_receipts() -> int:
         total += done
         if taken < BATCH:
             break
+    else:  # stopped on a full batch: more are waiting, and no receipt may be left to the sweep alone
+        registrar_queue()
     return total

@@ -301,3 +301,23 @@ def test_on_postgresql_a_new_request_is_kept_in_one_statement_and_anything_else_
     # A value too long for its column is refused, not cut (the statement casts to text).
     with pytest.raises(Exception):  # noqa: B017, PT011 - the database's own error
         receipts.receipt_take(message("k" * 400))
+
+
+def test_a_registrar_that_stops_on_a_full_batch_queues_the_next(city, peak, settings, monkeypatch):
+    """More pending receipts than one job registers: the job queues another, not left to the sweep."""
+    from django_tasks_db.models import DBTaskResult
+
+    from govcrm.channels import tasks
+
+    settings.TASKS = {"default": {"BACKEND": "govcrm.common.jobs.DatabaseBackend"}}
+    monkeypatch.setattr(tasks, "MAX_BATCHES", 1)
+    monkeypatch.setattr(tasks, "BATCH", 2)
+    for _ in range(3):
+        Client().post("/", portal_form())
+    jobs = DBTaskResult.objects.filter(task_path="govcrm.channels.tasks.register_receipts")
+    jobs.delete()  # as if the receipts' job had been lost: one job is run by hand
+    assert register_receipts.call() == 2
+    assert jobs.filter(status="READY").count() == 1  # the rest is queued, not waiting for the sweep
+    assert register_receipts.call() == 1
+    assert jobs.filter(status="READY").count() == 1  # stopped short of a full batch: nothing more
+    assert Receipt.objects.filter(state="pending").count() == 0
