@@ -9,6 +9,7 @@ from govcrm.cases.workflow import Status
 from govcrm.channels.intake import UNCLASSIFIED
 from govcrm.channels.portal.tests.conftest import axe_violations, chromium  # noqa: F401 -- fixture
 from govcrm.intelligence import classifier, store
+from govcrm.knowledge.tests.test_browser import sign_in
 
 from .factories import LIGHT, WATER, labelled
 
@@ -30,14 +31,6 @@ def model(settings, tmp_path):
     settings.GOVCRM_HOME = tmp_path
     docs, labels = labelled(20)
     return store.model_save(trained=classifier.train(docs, labels, folds=0, jobs=1), source="test")
-
-
-def sign_in(page, base: str, username: str):
-    page.goto(base + "/console/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill("pass-12345")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url("**/console/")
 
 
 def test_the_agent_picks_a_suggested_category_and_the_dispatcher_dispatches_as_suggested(
