@@ -126,8 +126,15 @@ class Console:
         details = self.page.locator(f"#move-{name}")
         summary = details.locator("summary")
         assert summary.inner_text() == label
-        summary.click()
-        return details
+        # The swapped case panel loads its incident slot (hx-trigger="load") and the page shifts when
+        # it arrives: a click during that shift can miss the summary (seen once in CI, under load).
+        self.page.wait_for_load_state("networkidle")
+        for _attempt in range(3):
+            summary.click()
+            if details.get_attribute("open") is not None:
+                return details
+            self.page.wait_for_timeout(200)
+        raise AssertionError(f"the move {name} did not open")
 
     def submit(self, details, label: str) -> None:
         details.get_by_role("button", name=label, exact=True).click()
