@@ -115,6 +115,10 @@ def _validate(data: CaseInput) -> tuple[Category, Area | None]:
     return category, area
 
 
+# The rows of a REST Idempotency-Key (scope, key): read by plain statements here and in channels/receipts.py.
+IDEMPOTENCY_RECORD = 'FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s'
+
+
 def query_code_new() -> str:
     """The six digits a citizen gives with the case number to track it."""
     return f"{secrets.randbelow(10**6):06d}"
@@ -274,8 +278,7 @@ def case_register_idempotent(*, actor: Actor, data: CaseInput, key: str, scope: 
 
     def existing() -> Case | None:
         # Only the two columns first: most keys are new, and the case is loaded only for a retry.
-        record = fastsql.row(
-            'SELECT request_hash, case_id FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s', [scope, key])
+        record = fastsql.row(f"SELECT request_hash, case_id {IDEMPOTENCY_RECORD}", [scope, key])
         if record is None:
             return None
         if record[0] != digest:

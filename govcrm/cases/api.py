@@ -318,7 +318,7 @@ def create_case(request: HttpRequest, payload: CaseIn, response: HttpResponse):
         if not done.registered:
             response["Location"] = f"/api/v1/receipts/{done.number}"
             response["Preference-Applied"] = "respond-async"
-            return Status(202, _receipt_out(done.receipt or receipt_get(done.number)))
+            return Status(202, _receipt_out(done.receipt))  # kept or found: the row is at hand
         return Status(200, case_detail_out(queries.case_get(actor, done.number), actor))
     if key:
         body = json.dumps(payload.dict(), sort_keys=True, ensure_ascii=False).encode()

@@ -72,12 +72,14 @@ class IntakeResult:
     new_case: bool  # True: this contact opened a case (False: joined one, or no case)
 
 
+# An inbound contact by its natural key (channel, external id): here and in receipts.py.
+INBOUND_BY_KEY = (f"FROM channels_interaction WHERE channel = %s AND direction = '{Interaction.Direction.INBOUND}' "
+                  "AND external_id = %s")
+
+
 def _interaction_id(channel: str, external_id: str) -> int | None:
     # Most keys are new: a plain statement for the check (common/fastsql.py), the ORM for a retry.
-    return fastsql.value(
-        "SELECT id FROM channels_interaction WHERE channel = %s AND direction = %s AND external_id = %s",
-        [channel, Interaction.Direction.INBOUND, external_id],
-    )
+    return fastsql.value(f"SELECT id {INBOUND_BY_KEY}", [channel, external_id])
 
 
 def intake_key_used(channel: str, external_id: str) -> bool:

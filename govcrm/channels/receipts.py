@@ -44,6 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govcrm.cases.actions import (
+    IDEMPOTENCY_RECORD,
     CaseInput,
     case_input_check,
     case_number_draw,
@@ -58,7 +59,7 @@ from govcrm.common.errors import DomainError, NotAllowed, ValidationFailed
 from govcrm.common.jobs import enqueue_on_commit, in_transaction_enqueue
 from govcrm.organization.queries import Actor
 
-from .intake import UNCLASSIFIED, IntakeMessage, _interaction_id, intake_receive
+from .intake import INBOUND_BY_KEY, UNCLASSIFIED, IntakeMessage, _interaction_id, intake_receive
 from .models import Interaction, Receipt
 
 logger = logging.getLogger(__name__)
@@ -122,17 +123,17 @@ def _registrar_waiting() -> bool:
     return in_transaction_enqueue() and fastsql.value(_WAITING, [REGISTRAR]) is not None
 
 
-def registrar_queue() -> None:
-    """Queue the registrar (after the caller's commit), unless one is waiting already."""
+def registrar_queue(*, waiting: bool | None = None) -> None:
+    """Queue the registrar (after the caller's commit), unless one is waiting already (`waiting`:
+    the caller has just looked)."""
     from .tasks import register_receipts
 
-    if not _registrar_waiting():
+    if not (_registrar_waiting() if waiting is None else waiting):
         enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
 
 
 def _keep(receipt: Receipt) -> Receipt | None:
     """Insert the receipt and its registrar job in one commit; None if its key raced in first."""
-
     try:
         with transaction.atomic():
             # Drawn in the receipt's own transaction: a receipt costs one commit, not two; the day's
@@ -150,11 +151,8 @@ def _keep(receipt: Receipt) -> Receipt | None:
 
 # A contact with this natural key registered directly (before receipts were switched on): found
 # by the careful path, which answers with its case.
-_REGISTERED_GUARD = {
-    Receipt.Kind.INTAKE: "SELECT 1 FROM channels_interaction WHERE channel = %s AND direction = 'in' "
-                         "AND external_id = %s",
-    Receipt.Kind.API: 'SELECT 1 FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s',
-}
+_REGISTERED_GUARD = {Receipt.Kind.INTAKE: f"SELECT 1 {INBOUND_BY_KEY}",
+                     Receipt.Kind.API: f"SELECT 1 {IDEMPOTENCY_RECORD}"}
 
 
 def _cast_type(field) -> str:
@@ -185,8 +183,6 @@ def _keep_plan(kind: str, keyed: bool, waiting: bool) -> tuple[list, str]:
 def _keep_at_once(receipt: Receipt, guard_params: list) -> Receipt | None:
     """PostgreSQL: keep a new receipt in one statement (see the rules above); None if its key is
     taken by a receipt or a direct registration, and nothing is stored then."""
-    from .tasks import register_receipts
-
     keyed, waiting = bool(receipt.natural_key), in_transaction_enqueue()
     fields, sql = _keep_plan(receipt.kind, keyed, waiting)
     day = timezone.localtime(receipt.received_at).strftime("%Y%m%d")
@@ -196,8 +192,7 @@ def _keep_at_once(receipt: Receipt, guard_params: list) -> Receipt | None:
         return None
     receipt.pk, receipt.number = found[0], found[1]
     receipt._state.adding, receipt._state.db = False, connection.alias
-    if not (waiting and found[2]):
-        enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
+    registrar_queue(waiting=waiting and found[2])
     return receipt
 
 
@@ -274,8 +269,8 @@ def receipt_take_api(*, actor: Actor, data: CaseInput, key: str | None, scope: s
         return _acknowledged(kept, created=True)
     if key:
         found = _by_key(Receipt.Kind.API, full_key) or None
-        record = None if found is not None else fastsql.row(
-            'SELECT request_hash, case_id FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s', [scope, key])
+        record = None if found is not None else fastsql.row(f"SELECT request_hash, case_id {IDEMPOTENCY_RECORD}",
+                                                             [scope, key])
         if found is not None or record is not None:
             if (found.digest if found is not None else record[0]) != digest:
                 raise NotAllowed(_("This Idempotency-Key was already used for a different request."),
@@ -350,8 +345,7 @@ def _register_api(receipt: Receipt, payload: dict) -> Case:
         case = case_register(actor=actor, data=dataclasses.replace(data, category=UNCLASSIFIED, area=None),
                              number=receipt.number, query_code=receipt.query_code, now=receipt.received_at)
     if payload["key"]:
-        if fastsql.value('SELECT 1 FROM cases_idempotencyrecord WHERE scope = %s AND "key" = %s',
-                         [payload["scope"], payload["key"]]) is not None:
+        if fastsql.value(f"SELECT 1 {IDEMPOTENCY_RECORD}", [payload["scope"], payload["key"]]) is not None:
             raise ReceiptConflict("Idempotency-Key registered directly meanwhile")  # rolled back: no second case
         fastsql.insert(IdempotencyRecord(key=payload["key"], scope=payload["scope"], request_hash=receipt.digest,
                                          case=case))
@@ -423,10 +417,8 @@ def receipts_status(limit: int = 100) -> tuple[dict[str, int], list[Receipt]]:
 
 def receipts_retry_failed() -> int:
     """Failed receipts back to pending (their cause fixed), with a registrar job to take them."""
-    from .tasks import register_receipts
-
     with transaction.atomic():
         n = Receipt.objects.filter(state=Receipt.State.FAILED).update(state=Receipt.State.PENDING, attempts=0)
         if n:
-            enqueue_on_commit(register_receipts.enqueue, "the registration of intake receipts")
+            registrar_queue()
     return n

@@ -29,6 +29,5 @@ def search(request):
                        unit=d["unit"] or None, area=d["area"] or None)
         cases, known = case_search(request.actor, f)  # a centre's search by words is counted already
         page = keyset_page(cases.only(*LIST_COLUMNS), size=PAGE_SIZE, after=request.GET.get("after"),
-                           before=request.GET.get("before"), count_cap=COUNT_CAP,
-                           known=known)
+                           before=request.GET.get("before"), count_cap=COUNT_CAP, known=known)
     return render(request, "console/search.html", {"form": form, "page": page})
